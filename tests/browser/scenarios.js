@@ -1,0 +1,469 @@
+// Browser scenarios for the package, written against its JavaScript API as a checkout page
+// uses it. `tests/web.rs` runs each one in headless Chromium and Firefox through
+// wasm-bindgen-test and hands it the real `buttonConfig`. A scenario throws on failure.
+import { installFakeFetch, queueReply, requests } from "./fake_fetch.js";
+
+const ENDPOINT = "/api/authorize-payment";
+const REQUEST_ID = "krn:payment:eu1:request:552603c0-fe8b-4ab1-aacb-41d55fafbdb4";
+const REQUEST_URL = "https://pay.test.klarna.com/eu/requests/552603c0/start?token=abc";
+const TRANSACTION_ID = "krn:payment:eu1:transaction:6debe89e-98c0-4f7e";
+const LEAKED_TOKEN = "krn:customer-token:eu1:LEAKED-SECRET";
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const SDK_PARAMS = {
+  klarnaNetworkSessionToken: "krn:network:us1:test:session-token:abc",
+  paymentOptionId: "option-1",
+  acquiringConfig: { paymentAccountId: "acct-9" },
+};
+
+const abs = (path) => new URL(path, location.href).href;
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function eq(actual, expected, what) {
+  const [a, e] = [JSON.stringify(actual), JSON.stringify(expected)];
+  check(a === e, `${what}: expected ${e}, got ${a}`);
+}
+
+async function rejection(promise, what) {
+  let value;
+  try {
+    value = await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`${what}: expected a rejection, got ${JSON.stringify(value)}`);
+}
+
+function expectError(error, code, what) {
+  check(error instanceof Error, `${what}: not an Error: ${error}`);
+  eq(error.name, "KlarnaButtonError", `${what}: name`);
+  eq(error.code, code, `${what}: code (message: ${error.message})`);
+  check(typeof error.message === "string" && error.message.length > 0, `${what}: no message`);
+  check(typeof error.recoverable === "boolean", `${what}: recoverable is not a boolean`);
+  return error;
+}
+
+function expectPlain(result, what) {
+  check(result !== null && typeof result === "object", `${what}: not an object`);
+  check(Object.getPrototypeOf(result) === Object.prototype, `${what}: not a plain object`);
+  for (const [key, value] of Object.entries(result)) {
+    check(value !== null && value !== undefined, `${what}: ${key} is ${value}`);
+  }
+}
+
+const json = (value, status = 200) => ({ status, body: JSON.stringify(value) });
+
+/** A Payment Authorize reply with payment result `p` and token result `t` (null = absent). */
+function authorizeReply(p, t) {
+  const reply = {};
+  if (p) {
+    reply.payment_transaction_response = { result: p };
+    if (p === "APPROVED") {
+      reply.payment_transaction_response.payment_transaction = { payment_transaction_id: TRANSACTION_ID, amount: 11800, currency: "USD" };
+    }
+    if (p === "DECLINED") reply.payment_transaction_response.result_reason = "RISK";
+  }
+  if (t) {
+    reply.customer_token_response = { result: t };
+    // A careless backend that forgets to strip the token: it must never reach onOutcome.
+    if (t === "APPROVED") reply.customer_token_response.customer_token = { customer_token: LEAKED_TOKEN, scopes: ["payment:customer_present"] };
+  }
+  if (p === "STEP_UP_REQUIRED" || t === "STEP_UP_REQUIRED") {
+    reply.payment_request = {
+      payment_request_id: REQUEST_ID,
+      state: "SUBMITTED",
+      state_context: { customer_interaction: { method: "HANDOVER", payment_request_url: REQUEST_URL } },
+    };
+  }
+  return reply;
+}
+
+function base(buttonConfig) {
+  return buttonConfig(ENDPOINT).successUrl("/order/complete");
+}
+
+const good = () => json(authorizeReply("APPROVED", null));
+
+async function expectGoodCall(config, what) {
+  queueReply(good());
+  eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, `${what}: the next click`);
+}
+
+// Spec A1, every cell, as the contract writes it: [P, T, kind, notice].
+const TABLE = [
+  [null, null, "INVALID"],
+  [null, "APPROVED", "SUCCESS", null],
+  [null, "STEP_UP_REQUIRED", "STEP_UP", null],
+  [null, "DECLINED", "DECLINE", null],
+  ["APPROVED", null, "SUCCESS", null],
+  ["APPROVED", "APPROVED", "SUCCESS", null],
+  ["APPROVED", "STEP_UP_REQUIRED", "STEP_UP", null],
+  ["APPROVED", "DECLINED", "SUCCESS", "TOKEN_NOT_CREATED"],
+  ["STEP_UP_REQUIRED", null, "STEP_UP", null],
+  ["STEP_UP_REQUIRED", "APPROVED", "STEP_UP", null],
+  ["STEP_UP_REQUIRED", "STEP_UP_REQUIRED", "STEP_UP", null],
+  ["STEP_UP_REQUIRED", "DECLINED", "STEP_UP", "TOKEN_NOT_CREATED"],
+  ["DECLINED", null, "DECLINE", null],
+  ["DECLINED", "APPROVED", "DECLINE", "PURCHASE_FAILED_TOKEN_CREATED"],
+  ["DECLINED", "STEP_UP_REQUIRED", "DECLINE", null],
+  ["DECLINED", "DECLINED", "DECLINE", null],
+];
+
+const scenarios = {
+  async outcomeTable(buttonConfig) {
+    for (const [p, t, kind, notice] of TABLE) {
+      const cell = `P=${p} T=${t}`;
+      installFakeFetch();
+      const outcomes = [];
+      let settled = false;
+      const config = base(buttonConfig)
+        .declineUrl("/checkout?declined=1")
+        .onOutcome((outcome) => outcomes.push({ outcome, settledBefore: settled }))
+        .build();
+      queueReply(json(authorizeReply(p, t)));
+      const promise = config.initiate(SDK_PARAMS);
+      promise.then(() => (settled = true), () => (settled = true));
+      if (kind === "INVALID") {
+        expectError(await rejection(promise, cell), "INVALID_RESPONSE", cell);
+        eq(outcomes.length, 0, `${cell}: onOutcome calls`);
+        continue;
+      }
+      const result = await promise;
+      expectPlain(result, cell);
+      const expected = {
+        STEP_UP: { paymentRequestId: REQUEST_ID },
+        SUCCESS: { returnUrl: abs("/order/complete") },
+        DECLINE: { returnUrl: abs("/checkout?declined=1") },
+      }[kind];
+      eq(result, expected, `${cell}: result`);
+      eq(outcomes.length, 1, `${cell}: onOutcome calls`);
+      const { outcome, settledBefore } = outcomes[0];
+      check(!settledBefore, `${cell}: onOutcome ran after the promise settled`);
+      check(Object.getPrototypeOf(outcome) === Object.prototype, `${cell}: the outcome is not a plain object`);
+      check(!Object.values(outcome).includes(undefined), `${cell}: the outcome has an undefined field`);
+      const expectedOutcome = { kind, payment: p, token: t, notice };
+      if (p === "APPROVED") expectedOutcome.paymentTransactionId = TRANSACTION_ID;
+      if (kind === "STEP_UP") expectedOutcome.paymentRequestId = REQUEST_ID;
+      eq(outcome, expectedOutcome, `${cell}: outcome`);
+      check(!JSON.stringify(outcome).includes("LEAKED"), `${cell}: the outcome carries the customer token`);
+    }
+  },
+
+  async declineWithoutUrlRejects(buttonConfig) {
+    installFakeFetch();
+    const kinds = [];
+    const config = base(buttonConfig).onOutcome((o) => kinds.push(o.kind)).build();
+    queueReply(json(authorizeReply("DECLINED", "DECLINED")));
+    const error = expectError(await rejection(config.initiate(SDK_PARAMS), "decline"), "DECLINED", "decline");
+    eq(error.recoverable, false, "recoverable");
+    eq(kinds, ["DECLINE"], "onOutcome saw the decline");
+    await expectGoodCall(config, "after a decline");
+  },
+
+  async handoffByUrl(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).handoff("paymentRequestUrl").build();
+    queueReply(json(authorizeReply(null, "STEP_UP_REQUIRED")));
+    const result = await config.initiate(SDK_PARAMS);
+    expectPlain(result, "url hand-off");
+    eq(result, { paymentRequestUrl: REQUEST_URL }, "Klarna's URL passed through unchanged");
+    // A loopback journey (the offline simulator) is allowed over plain http.
+    const local = "http://127.0.0.1:4100/journey/krn:payment:eu1:request:1";
+    queueReply(json({ customer_token_response: { result: "STEP_UP_REQUIRED" }, payment_request: { state_context: { customer_interaction: { payment_request_url: local } } } }));
+    eq(await config.initiate(SDK_PARAMS), { paymentRequestUrl: local }, "loopback journey");
+  },
+
+  async requestIdInStateContext(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply(json({
+      customer_token_response: { result: "STEP_UP_REQUIRED" },
+      payment_request: { state_context: { customer_interaction: { method: "SDK", payment_request_id: REQUEST_ID } } },
+    }));
+    eq(await config.initiate(SDK_PARAMS), { paymentRequestId: REQUEST_ID }, "id read from state_context");
+  },
+
+  async forwarding(buttonConfig) {
+    installFakeFetch();
+    const context = { cartId: "c-1", lines: [1, 2], note: null };
+    const config = base(buttonConfig)
+      .header("X-CSRF-Token", "csrf-123")
+      .header("X-Shop", "first")
+      .header("x-shop", "second")
+      .context(context)
+      .build();
+    context.cartId = "changed after context()";
+    queueReply(good());
+    queueReply(good());
+    await config.initiate(SDK_PARAMS);
+    await config.initiate({ klarnaNetworkSessionToken: "krn:network:us1:test:session-token:def" });
+    const [first, second] = requests();
+    eq(first.url, abs(ENDPOINT), "url");
+    eq(first.method, "POST", "method");
+    eq(first.headers["content-type"], "application/json", "content-type");
+    eq(first.headers["accept"], "application/json", "accept");
+    eq(first.headers["x-csrf-token"], "csrf-123", "custom header");
+    eq(first.headers["x-shop"], "second", "a later header value replaces");
+    check(UUID_V4.test(first.headers["idempotency-key"]), `idempotency key ${first.headers["idempotency-key"]}`);
+    check(UUID_V4.test(second.headers["idempotency-key"]), "second idempotency key");
+    check(first.headers["idempotency-key"] !== second.headers["idempotency-key"], "each click has a fresh key");
+    eq(JSON.parse(first.body), {
+      klarna_network_session_token: SDK_PARAMS.klarnaNetworkSessionToken,
+      payment_option_id: "option-1",
+      acquiring_config: { paymentAccountId: "acct-9" },
+      context: { cartId: "c-1", lines: [1, 2], note: null },
+    }, "first body");
+    eq(JSON.parse(second.body), {
+      klarna_network_session_token: "krn:network:us1:test:session-token:def",
+      context: { cartId: "c-1", lines: [1, 2], note: null },
+    }, "second body");
+  },
+
+  async noParams(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply(good());
+    await config.initiate();
+    eq(JSON.parse(requests()[0].body), {}, "body without SDK params or context");
+  },
+
+  async doubleClick(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply({ ...good(), delayMs: 50 });
+    const first = config.initiate(SDK_PARAMS);
+    const second = config.initiate(SDK_PARAMS);
+    const third = config.initiate();
+    check(first === second && second === third, "a click while one is pending gets the same promise");
+    await first;
+    eq(requests().length, 1, "requests sent for three clicks");
+    queueReply(good());
+    await config.initiate(SDK_PARAMS);
+    eq(requests().length, 2, "a click after settling sends again");
+    check(requests()[0].headers["idempotency-key"] !== requests()[1].headers["idempotency-key"], "with a new key");
+  },
+
+  async timeout(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).timeoutMs(150).build();
+    queueReply({ hang: true });
+    const started = performance.now();
+    const error = expectError(await rejection(config.initiate(SDK_PARAMS), "hang"), "TIMEOUT", "hang");
+    check(performance.now() - started >= 140, "rejected before the timeout");
+    eq(error.recoverable, true, "recoverable");
+    check(requests()[0].signal.aborted, "the request was aborted");
+    queueReply({ stallBody: true });
+    expectError(await rejection(config.initiate(SDK_PARAMS), "stalled body"), "TIMEOUT", "stalled body");
+    check(requests()[1].signal.aborted, "the stalled request was aborted");
+    await expectGoodCall(config, "after a timeout");
+  },
+
+  async fastReplyClearsTheTimer(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).timeoutMs(100).build();
+    queueReply(good());
+    await config.initiate(SDK_PARAMS);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    check(!requests()[0].signal.aborted, "a finished request was aborted later by its timer");
+  },
+
+  async networkError(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply({ networkError: true });
+    const error = expectError(await rejection(config.initiate(SDK_PARAMS), "network"), "NETWORK", "network");
+    eq(error.recoverable, true, "recoverable");
+    await expectGoodCall(config, "after a network error");
+  },
+
+  async httpErrors(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    const klarnaTimeout = { error_id: "e-77", error_type: "TECHNICAL_ERROR", error_code: "TIMEOUT", error_message: "Request processing timeout." };
+    const cases = [
+      [json(klarnaTimeout, 500), { status: 500, recoverable: true, errorCode: "TIMEOUT", errorId: "e-77" }],
+      [json({ error_id: "e-1", error_type: "INPUT_ERROR", error_code: "RATE_LIMITED", error_message: "slow down" }, 429), { status: 429, recoverable: true, errorCode: "RATE_LIMITED", errorId: "e-1" }],
+      [json({ error_id: "e-2", error_type: "INPUT_ERROR", error_code: "VALIDATION_ERROR", error_message: "bad" }, 400), { status: 400, recoverable: false, errorCode: "VALIDATION_ERROR", errorId: "e-2" }],
+      [{ status: 502, body: "<html><body>Bad gateway</body></html>", headers: { "content-type": "text/html" } }, { status: 502, recoverable: true }],
+      [{ status: 403, body: "" }, { status: 403, recoverable: false }],
+    ];
+    for (const [spec, expected] of cases) {
+      queueReply(spec);
+      const what = `HTTP ${spec.status}`;
+      const error = expectError(await rejection(config.initiate(SDK_PARAMS), what), "HTTP", what);
+      eq({ status: error.status, recoverable: error.recoverable, errorCode: error.errorCode, errorId: error.errorId }, expected, what);
+      if (!expected.errorCode) check(!("errorCode" in error) && !("errorId" in error), `${what}: errorCode set without a Klarna body`);
+      await expectGoodCall(config, `after ${what}`);
+    }
+  },
+
+  async invalidReplies(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    const bodies = [
+      "",
+      "not json",
+      "<!doctype html><html><body>Welcome</body></html>",
+      "null",
+      "[]",
+      "\"APPROVED\"",
+      "{}",
+      "{\"payment_transaction_response\":",
+      JSON.stringify({ payment_transaction_response: "APPROVED" }),
+      JSON.stringify({ payment_transaction_response: { result: 1 } }),
+      JSON.stringify({ payment_transaction_response: { result: "PENDING" } }),
+      JSON.stringify({ customer_token_response: { result: "approved" } }),
+      JSON.stringify({ customer_token_response: { result: "STEP_UP_REQUIRED" } }),
+      JSON.stringify({ customer_token_response: { result: "STEP_UP_REQUIRED" }, payment_request: {} }),
+      JSON.stringify({ customer_token_response: { result: "STEP_UP_REQUIRED" }, payment_request: { payment_request_id: 42 } }),
+    ];
+    for (const body of bodies) {
+      queueReply({ status: 200, body });
+      expectError(await rejection(config.initiate(SDK_PARAMS), `body ${body}`), "INVALID_RESPONSE", `body ${body}`);
+    }
+    await expectGoodCall(config, "after invalid replies");
+  },
+
+  async oversizedReplies(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply({ status: 200, body: "{}", headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) } });
+    expectError(await rejection(config.initiate(SDK_PARAMS), "declared 2 MB"), "INVALID_RESPONSE", "declared 2 MB");
+    const padding = " ".repeat(64 * 1024);
+    queueReply({ status: 200, chunks: [JSON.stringify(authorizeReply("APPROVED", null)), ...Array(17).fill(padding)] });
+    expectError(await rejection(config.initiate(SDK_PARAMS), "streamed 1.06 MB"), "INVALID_RESPONSE", "streamed 1.06 MB");
+    check(requests()[1].signal.aborted, "the oversized download was aborted");
+    queueReply({ status: 200, chunks: [JSON.stringify(authorizeReply("APPROVED", null)), ...Array(15).fill(padding)] });
+    eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, "a reply just under 1 MB");
+  },
+
+  async unsafeHandoffs(buttonConfig) {
+    installFakeFetch();
+    const byUrl = base(buttonConfig).handoff("paymentRequestUrl").build();
+    const stepUpWithUrl = (url) => json({ customer_token_response: { result: "STEP_UP_REQUIRED" }, payment_request: { state_context: { customer_interaction: { payment_request_url: url } } } });
+    for (const url of ["http://pay.klarna.example/r/1", "javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>", "https://user:pw@pay.klarna.example/r/1"]) {
+      queueReply(stepUpWithUrl(url));
+      expectError(await rejection(byUrl.initiate(SDK_PARAMS), url), "UNSAFE_URL", url);
+    }
+    queueReply(stepUpWithUrl("/relative/journey"));
+    expectError(await rejection(byUrl.initiate(SDK_PARAMS), "relative"), "INVALID_RESPONSE", "relative URL");
+    const byId = base(buttonConfig).build();
+    for (const id of ["javascript:alert(1)", "krn:payment:eu1:request:a b", "krn:x\u0000", `krn:${"a".repeat(300)}`, ""]) {
+      queueReply(json({ customer_token_response: { result: "STEP_UP_REQUIRED" }, payment_request: { payment_request_id: id } }));
+      expectError(await rejection(byId.initiate(SDK_PARAMS), `id ${id}`), "INVALID_RESPONSE", `id ${JSON.stringify(id)}`);
+    }
+    await expectGoodCall(byId, "after unsafe hand-offs");
+  },
+
+  async configErrors(buttonConfig) {
+    const cyclic = {};
+    cyclic.self = cyclic;
+    const cases = [
+      ["no successUrl", () => buttonConfig(ENDPOINT)],
+      ["unknown initiation mode", () => base(buttonConfig).initiationMode("SOMETIMES")],
+      ["javascript: success URL", () => buttonConfig(ENDPOINT).successUrl("javascript:alert(1)")],
+      ["foreign success URL", () => buttonConfig(ENDPOINT).successUrl("https://evil.example/x")],
+      ["foreign decline URL", () => base(buttonConfig).declineUrl("https://evil.example/x")],
+      ["http allowed origin", () => base(buttonConfig).allowReturnOrigin("http://partner.example")],
+      ["BigInt context", () => base(buttonConfig).context(10n)],
+      ["function context", () => base(buttonConfig).context(() => 1)],
+      ["cyclic context", () => base(buttonConfig).context(cyclic)],
+      ["timeout too short", () => base(buttonConfig).timeoutMs(10)],
+      ["timeout too long", () => base(buttonConfig).timeoutMs(10 * 60 * 1000)],
+      ["timeout not a number", () => base(buttonConfig).timeoutMs("30000")],
+      ["successUrl not a string", () => buttonConfig(ENDPOINT).successUrl({ href: "/x" })],
+      ["endpoint not a string", () => buttonConfig(42).successUrl("/x")],
+      ["reserved header", () => base(buttonConfig).header("Idempotency-Key", "mine")],
+      ["header with a line break", () => base(buttonConfig).header("X-A", "a\r\nb: c")],
+      ["unknown hand-off", () => base(buttonConfig).handoff("paymentRequest")],
+      ["unknown shape", () => base(buttonConfig).shape("circle")],
+      ["intents not an array", () => base(buttonConfig).intents("PAY")],
+      ["onOutcome not a function", () => base(buttonConfig).onOutcome("log")],
+    ];
+    for (const [what, make] of cases) {
+      let error;
+      try {
+        make().build();
+      } catch (thrown) {
+        error = thrown;
+      }
+      check(error !== undefined, `${what}: build() did not throw`);
+      expectError(error, "CONFIG", what);
+      eq(error.recoverable, false, `${what}: recoverable`);
+    }
+  },
+
+  async badInitiateParams(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    for (const params of ["token", 42, { klarnaNetworkSessionToken: 5 }, { acquiringConfig: "acct" }, { paymentOptionId: {} }]) {
+      expectError(await rejection(config.initiate(params), JSON.stringify(params)), "CONFIG", JSON.stringify(params));
+    }
+    eq(requests().length, 0, "nothing sent for bad parameters");
+    // A click event passed as the parameter (initiate wired as a DOM handler) sends no SDK fields.
+    queueReply(good());
+    await config.initiate(new MouseEvent("click"));
+    eq(JSON.parse(requests()[0].body), {}, "body for a click event");
+  },
+
+  async builderIsPlainJavaScript(buttonConfig) {
+    installFakeFetch();
+    const builder = buttonConfig(ENDPOINT);
+    builder.successUrl("/order/complete");
+    builder.declineUrl("/checkout?declined=1");
+    builder.initiationMode("POPUP");
+    const config = builder.build();
+    expectPlain(config, "config");
+    eq(Object.keys(config).sort(), ["initiate", "initiationMode"], "config keys");
+    eq(config.initiationMode, "POPUP", "initiationMode");
+    check(typeof config.initiate === "function", "initiate is a function");
+    queueReply(json(authorizeReply("DECLINED", null)));
+    eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/checkout?declined=1") }, "decline URL set without chaining");
+
+    const styled = base(buttonConfig).shape("pill").theme("dark").locale("en-US").intents(["PAY"]).logoAlignment("center").id("kb").build();
+    eq(Object.keys(styled).sort(), ["id", "initiate", "initiationMode", "intents", "locale", "logoAlignment", "shape", "theme"], "styled keys");
+    eq([styled.initiationMode, styled.shape, styled.theme, styled.locale, styled.intents, styled.logoAlignment, styled.id], ["DEVICE_BEST", "pill", "dark", "en-US", ["PAY"], "center", "kb"], "styled values");
+
+    // The builder stays usable: a second build gives an independent config.
+    const again = builder.build();
+    check(again.initiate !== config.initiate, "each build has its own initiate");
+  },
+
+  async onOutcomeThatThrows(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).onOutcome(() => {
+      throw new Error("analytics is down");
+    }).build();
+    queueReply(json(authorizeReply(null, "STEP_UP_REQUIRED")));
+    eq(await config.initiate(SDK_PARAMS), { paymentRequestId: REQUEST_ID }, "result despite a throwing onOutcome");
+  },
+
+  async leakedStringTokenStaysOut(buttonConfig) {
+    installFakeFetch();
+    let seen;
+    const config = base(buttonConfig).onOutcome((o) => (seen = o)).build();
+    queueReply(json({ customer_token_response: { result: "APPROVED", customer_token: LEAKED_TOKEN } }));
+    const result = await config.initiate(SDK_PARAMS);
+    check(!JSON.stringify(result).includes("LEAKED") && !JSON.stringify(seen).includes("LEAKED"), "the leaked token reached the page");
+    eq(seen.kind, "SUCCESS", "kind");
+  },
+
+  async allowedReturnOrigin(buttonConfig) {
+    installFakeFetch();
+    const config = buttonConfig(ENDPOINT)
+      .allowReturnOrigin("https://pay.partner.example")
+      .successUrl("https://pay.partner.example/done?order=1")
+      .build();
+    queueReply(good());
+    eq(await config.initiate(SDK_PARAMS), { returnUrl: "https://pay.partner.example/done?order=1" }, "allowed origin");
+  },
+};
+
+/** Runs the scenario `name` with the package's real `buttonConfig`. */
+export function runScenario(name, buttonConfig) {
+  const scenario = scenarios[name];
+  if (!scenario) return Promise.reject(new Error(`no scenario named ${name}`));
+  return scenario(buttonConfig);
+}

@@ -1,0 +1,81 @@
+//! The package in real browsers (headless Chromium and Firefox, via `wasm-pack test`).
+//!
+//! Each test runs one scenario of `tests/browser/scenarios.js`, written against the
+//! package's JavaScript API, with the real `buttonConfig` and a fake `fetch` that shapes
+//! the backend's replies.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::panic, reason = "a wasm-bindgen test fails by panicking")]
+
+use klarna_payment_button::button_config;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/browser/scenarios.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = runScenario)]
+    fn run_scenario(name: &str, button_config: &JsValue) -> js_sys::Promise;
+}
+
+#[wasm_bindgen(module = "/tests/browser/fake_fetch.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = installFakeFetch)]
+    fn install_fake_fetch();
+}
+
+async fn scenario(name: &str) {
+    install_fake_fetch();
+    let button_config =
+        Closure::<dyn Fn(JsValue) -> JsValue>::new(|endpoint| JsValue::from(button_config(endpoint))).into_js_value();
+    if let Err(error) = JsFuture::from(run_scenario(name, &button_config)).await {
+        let stack = js_sys::Reflect::get(&error, &"stack".into()).ok().and_then(|s| s.as_string());
+        let message = js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|s| s.as_string());
+        panic!("scenario {name} failed: {}\n{}", message.unwrap_or_default(), stack.unwrap_or_default());
+    }
+}
+
+macro_rules! scenarios {
+    ($($test:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $test() {
+                scenario(stringify!($test)).await
+            }
+        )*
+    };
+}
+
+#[allow(non_snake_case)]
+mod each {
+    use super::*;
+
+    scenarios!(
+        outcomeTable,
+        declineWithoutUrlRejects,
+        handoffByUrl,
+        requestIdInStateContext,
+        forwarding,
+        noParams,
+        doubleClick,
+        timeout,
+        fastReplyClearsTheTimer,
+        networkError,
+        httpErrors,
+        invalidReplies,
+        oversizedReplies,
+        unsafeHandoffs,
+        configErrors,
+        badInitiateParams,
+        builderIsPlainJavaScript,
+        onOutcomeThatThrows,
+        leakedStringTokenStaysOut,
+        allowedReturnOrigin,
+    );
+}
+
+#[wasm_bindgen_test]
+fn version_is_the_crate_version() {
+    assert_eq!(klarna_payment_button::version(), env!("CARGO_PKG_VERSION"));
+}
