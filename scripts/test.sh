@@ -22,6 +22,9 @@ step "lints: the package (wasm32)"
 cargo clippy -p klarna-payment-button --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 step "native tests"
 cargo test --workspace --locked
+step "end-to-end: the simulator's Web SDK stand-in in headless Chromium"
+cargo build --workspace --bins --locked
+node --test tests/e2e/
 step "build pkg/"
 bash scripts/build.sh
 step "size budget"
@@ -34,4 +37,5 @@ step "browser tests: headless Firefox"
 wasm-pack test --headless --firefox -- --locked
 step "summary"
 awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^# pass /{ p += $3 } /^# fail /{ f += $3 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

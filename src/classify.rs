@@ -141,7 +141,7 @@ fn read_reply<J: Json>(root: &J) -> Result<AuthorizeResponse, ButtonError> {
             };
             Some(PaymentRequest {
                 payment_request_id: text(&request, "payment_request_id")?,
-                state_context: Some(StateContext { customer_interaction }),
+                state_context: Some(StateContext { customer_interaction, ..StateContext::default() }),
                 ..PaymentRequest::default()
             })
         }

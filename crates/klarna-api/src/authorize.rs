@@ -403,6 +403,45 @@ pub enum PaymentRequestState {
     Unknown,
 }
 
+impl PaymentRequestState {
+    /// Whether the documented state machine allows moving from `self` to `next`:
+    /// SUBMITTED→{IN_PROGRESS, EXPIRED, CANCELED}; IN_PROGRESS→{SUBMITTED, COMPLETED,
+    /// EXPIRED, CANCELED, DECLINED}; COMPLETED→CANCELED until the authorization is final.
+    pub fn can_move_to(self, next: Self) -> bool {
+        use PaymentRequestState::*;
+        matches!(
+            (self, next),
+            (Submitted, InProgress | Expired | Canceled)
+                | (InProgress, Submitted | Completed | Expired | Canceled | Declined)
+                | (Completed, Canceled)
+        )
+    }
+
+    /// Whether no further change is possible.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Expired | Self::Canceled | Self::Declined)
+    }
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "SUBMITTED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Expired => "EXPIRED",
+            Self::Canceled => "CANCELED",
+            Self::Declined => "DECLINED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The webhook event announcing this state, such as `payment.request.state-change.in-progress`.
+    pub fn event_type(self) -> String {
+        let name = self.as_str().to_ascii_lowercase().replace('_', "-");
+        alloc::format!("payment.request.state-change.{name}")
+    }
+}
+
 /// A payment request, returned on a step-up.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PaymentRequest {
@@ -421,6 +460,18 @@ pub struct PaymentRequest {
     /// Current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<PaymentRequestState>,
+    /// The state before the last change (in webhooks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_state: Option<PaymentRequestState>,
+    /// Why it was canceled: `PARTNER_CANCELED`, `PURCHASE_FLOW_ABORTED`, `TECHNICAL_ERROR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    /// When it was created (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
     /// When the request lapses (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
@@ -451,6 +502,12 @@ pub struct StateContext {
     /// How the shopper is brought to the journey.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_interaction: Option<CustomerInteraction>,
+    /// After COMPLETED: the token for the final authorization (valid 60 minutes, once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klarna_network_session_token: Option<String>,
+    /// After COMPLETED, when a token was requested: the customer token. A secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_token: Option<CustomerToken>,
 }
 
 /// `payment_request.state_context.customer_interaction`.

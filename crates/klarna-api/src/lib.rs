@@ -1,6 +1,7 @@
 //! The one model of Klarna's Payment Authorize API.
 //!
-//! Serde types for the Authorize request and reply, Klarna's error body, and the outcome
+//! Serde types for the Authorize request and reply, Klarna's error body, webhooks (with their
+//! signature) and transactions, and the outcome
 //! table of the project's contract (spec A1) as a pure function. The browser package, the
 //! partner backend and the simulator all use these types; none of them defines its own.
 //!
@@ -13,6 +14,8 @@ extern crate alloc;
 pub mod authorize;
 pub mod error;
 pub mod outcome;
+pub mod transaction;
+pub mod webhook;
 
 pub use authorize::{
     AuthorizationResult, AuthorizeRequest, AuthorizeResponse, CustomerToken, CustomerTokenResponse, PaymentRequest,
@@ -20,3 +23,4 @@ pub use authorize::{
 };
 pub use error::{ErrorBody, ErrorType, ValidationError};
 pub use outcome::{decide, InvalidReply, Notice, Outcome, OutcomeKind};
+pub use webhook::{WebhookEvent, WebhookMetadata};

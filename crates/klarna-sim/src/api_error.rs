@@ -1,0 +1,105 @@
+//! Klarna's error replies: `{error_id, error_type, error_code, error_message, validation_errors}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use klarna_api::{ErrorBody, ErrorType, ValidationError};
+
+/// An error reply in Klarna's shape; every handler returns `Result<_, ApiError>`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error_type: ErrorType, code: &str, message: impl Into<String>) -> Self {
+        let body = ErrorBody {
+            error_id: uuid::Uuid::new_v4().to_string(),
+            error_type,
+            error_code: code.to_owned(),
+            error_message: message.into(),
+            validation_errors: Vec::new(),
+        };
+        Self { status, body }
+    }
+
+    /// 400 `VALIDATION_ERROR` naming the refused input.
+    pub fn validation(parameter: impl Into<String>, reason: impl Into<String>) -> Self {
+        let (parameter, reason) = (parameter.into(), reason.into());
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InputError,
+            "VALIDATION_ERROR",
+            format!("Invalid request: {parameter}: {reason}"),
+        );
+        error.body.validation_errors.push(ValidationError { parameter, reason });
+        error
+    }
+
+    /// 400 `INVALID_CONTENT_TYPE`.
+    pub fn content_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InputError,
+            "INVALID_CONTENT_TYPE",
+            "Content-Type must be application/json",
+        )
+    }
+
+    /// 401 `UNAUTHORIZED`.
+    pub fn unauthorized(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorType::AccessError, "UNAUTHORIZED", message)
+    }
+
+    /// 403 `OPERATION_FORBIDDEN`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorType::AccessError, "OPERATION_FORBIDDEN", message)
+    }
+
+    /// 404 `RESOURCE_NOT_FOUND`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorType::ResourceError, "RESOURCE_NOT_FOUND", format!("{what} not found"))
+    }
+
+    /// 409 `RESOURCE_CONFLICT`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorType::ResourceError, "RESOURCE_CONFLICT", message)
+    }
+
+    /// 413: the body is over 1 MB.
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::InputError,
+            "PAYLOAD_TOO_LARGE",
+            "Request body exceeds 1 MB",
+        )
+    }
+
+    /// 429 `RATE_LIMITED`.
+    pub fn rate_limited() -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorType::TechnicalError, "RATE_LIMITED", "Rate limit exceeded")
+    }
+
+    /// 500 `INTERNAL_ERROR`.
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorType::TechnicalError, "INTERNAL_ERROR", "Internal error")
+    }
+
+    /// 500 `TIMEOUT`, Klarna's documented timeout reply.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::TechnicalError,
+            "TIMEOUT",
+            "Request processing timeout.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}

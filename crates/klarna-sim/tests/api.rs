@@ -1,0 +1,784 @@
+//! The simulator over real HTTP on 127.0.0.1: every endpoint, validation rule, state
+//! transition, idempotency case, expiry, webhook signature and retry.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test helpers fail a test by panicking"
+)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use klarna_sim::{Sim, SimConfig, WebhookTarget};
+use serde_json::{json, Value};
+
+const KEY: &str = "Basic klarna_test_api_0123456789abcdef";
+const ACCOUNT: &str = "krn:partner:global:account:test:shop-1";
+const SIGNING_KEY: &str = "whsec-test-key";
+
+struct Harness {
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{address}")
+}
+
+async fn start(config: SimConfig) -> Harness {
+    let base = serve(Sim::new(config).router()).await;
+    Harness { base, http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
+}
+
+async fn sim() -> Harness {
+    start(SimConfig::default()).await
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Harness {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    async fn authorize_with(&self, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self
+            .http
+            .post(self.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+            .header("Authorization", KEY)
+            .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    async fn authorize(&self, body: &Value) -> Reply {
+        self.authorize_with(body, &[]).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send(self.http.get(self.url(path)).header("Authorization", KEY)).await
+    }
+
+    async fn control(&self, path: &str, body: Value) -> Reply {
+        self.send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    async fn request(&self, id: &str) -> Reply {
+        self.get(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}")).await
+    }
+
+    /// Opens the journey and acts with `?auto=`; returns the redirect target, if any.
+    async fn journey(&self, id: &str, action: &str) -> Reply {
+        self.send(self.http.get(self.url(&format!("/journey/{id}?auto={action}")))).await
+    }
+
+    async fn state(&self) -> Value {
+        self.send(self.http.get(self.url("/_sim/state"))).await.body
+    }
+}
+
+fn purchase(reference: &str) -> Value {
+    json!({
+        "currency": "USD",
+        "request_payment_transaction": {"amount": 11800, "payment_transaction_reference": reference},
+        "step_up_config": {"payment_request_reference": "session-1", "customer_interaction_config": {
+            "method": "HANDOVER",
+            "return_url": "https://shop.example/return?id={klarna.payment_request.id}&state={klarna.payment_request.state}&ref={klarna.payment_request.payment_request_reference}&token={klarna.payment_token}"
+        }},
+        "supplementary_purchase_data": {"purchase_reference": reference, "line_items": [
+            {"name": "Shoes", "quantity": 2, "unit_price": 5000, "total_amount": 10000},
+            {"name": "Socks", "quantity": 1, "unit_price": 1800, "total_amount": 1800}
+        ]}
+    })
+}
+
+fn tokenization(scope: &str, with_payment: bool, reference: &str) -> Value {
+    let mut body = json!({
+        "currency": "USD",
+        "request_customer_token": {"scopes": [scope], "customer_token_reference": reference},
+        "step_up_config": {"customer_interaction_config": {"method": "SDK", "return_url": "https://shop.example/return"}},
+        "supplementary_purchase_data": {
+            "ondemand_service": {"average_amount": 2500, "purchase_interval": "MONTH", "purchase_interval_frequency": 1},
+            "subscriptions": [{"subscription_reference": "sub-1", "name": "Coffee club", "billing_plans": [
+                {"billing_amount": 1500, "currency": "USD", "interval": "MONTH", "interval_frequency": 1}]}]
+        }
+    });
+    if with_payment {
+        body["request_payment_transaction"] = json!({"amount": 11800});
+    }
+    body
+}
+
+fn charge(present: bool, reference: &str) -> Value {
+    let mut body = json!({
+        "currency": "USD",
+        "request_payment_transaction": {"amount": 2500, "payment_transaction_reference": reference},
+        "supplementary_purchase_data": {"subscriptions": [{"subscription_reference": "sub-1", "name": "Coffee club",
+            "billing_plans": [{"billing_amount": 2500, "currency": "USD", "interval": "MONTH", "interval_frequency": 1}]}]}
+    });
+    if present {
+        body["step_up_config"] =
+            json!({"customer_interaction_config": {"method": "SDK", "return_url": "https://shop.example/r"}});
+    }
+    body
+}
+
+fn results(reply: &Reply) -> (Option<&str>, Option<&str>) {
+    (
+        reply.body["payment_transaction_response"]["result"].as_str(),
+        reply.body["customer_token_response"]["result"].as_str(),
+    )
+}
+
+fn request_id(reply: &Reply) -> String {
+    reply.body["payment_request"]["payment_request_id"].as_str().unwrap().to_owned()
+}
+
+fn assert_klarna_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.text);
+    assert_eq!(reply.body["error_code"], code, "{}", reply.text);
+    assert!(reply.body["error_id"].as_str().is_some_and(|id| !id.is_empty()), "{}", reply.text);
+    assert!(reply.body["error_type"].is_string() && reply.body["error_message"].is_string(), "{}", reply.text);
+}
+
+/// A customer token for `scope`, made the documented way: tokenize, approve the journey.
+async fn customer_token(h: &Harness, scope: &str) -> String {
+    let reply = h.authorize(&tokenization(scope, false, "tok")).await;
+    let id = request_id(&reply);
+    h.journey(&id, "approve").await;
+    let request = h.request(&id).await;
+    request.body["state_context"]["customer_token"]["customer_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn refuses_missing_malformed_live_and_unknown_keys() {
+    let h = sim().await;
+    let url = h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize"));
+    let body = purchase("x");
+    for auth in [
+        None,
+        Some("Bearer klarna_test_api_0123456789"),
+        Some("Basic "),
+        Some("Basic klarna_live_api_0123456789abcdef"),
+        Some("Basic sk_test_123456789"),
+    ] {
+        let mut request = h.http.post(&url).json(&body);
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let reply = h.send(request).await;
+        assert_klarna_error(&reply, 401, "UNAUTHORIZED");
+        assert_eq!(reply.body["error_type"], "ACCESS_ERROR");
+    }
+}
+
+#[tokio::test]
+async fn refuses_non_json_and_oversized_bodies() {
+    let h = sim().await;
+    let url = h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize"));
+    let reply =
+        h.send(h.http.post(&url).header("Authorization", KEY).header("Content-Type", "text/plain").body("{}")).await;
+    assert_klarna_error(&reply, 400, "INVALID_CONTENT_TYPE");
+    let big = format!("{{\"currency\":\"USD\",\"pad\":\"{}\"}}", "x".repeat(1024 * 1024));
+    let reply = h
+        .send(h.http.post(&url).header("Authorization", KEY).header("Content-Type", "application/json").body(big))
+        .await;
+    assert_klarna_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    let reply = h
+        .send(h.http.post(&url).header("Authorization", KEY).header("Content-Type", "application/json").body("{"))
+        .await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn validates_like_the_real_api() {
+    let h = sim().await;
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut body = purchase("v");
+    body["currency"] = json!("XYZ");
+    cases.push((body, "currency"));
+    let mut body = purchase("v");
+    body["request_payment_transaction"]["amount"] = json!(0);
+    cases.push((body, "request_payment_transaction.amount"));
+    let mut body = purchase("v");
+    body["request_payment_transaction"]["amount"] = json!(-5);
+    cases.push((body, "request_payment_transaction.amount"));
+    let mut body = purchase("v");
+    body["request_payment_transaction"]["amount"] = json!(12.5);
+    cases.push((body, "request_payment_transaction.amount"));
+    let mut body = purchase("v");
+    body["supplementary_purchase_data"]["line_items"][0]["total_amount"] = json!(9000);
+    cases.push((body, "supplementary_purchase_data.line_items[0].total_amount"));
+    let mut body = purchase("v");
+    body["request_payment_transaction"]["amount"] = json!(11700);
+    cases.push((body, "supplementary_purchase_data.line_items"));
+    let mut body = purchase("v");
+    body["step_up_config"]["customer_interaction_config"]["method"] = json!("TELEPORT");
+    cases.push((body, "step_up_config.customer_interaction_config.method"));
+    let mut body = purchase("v");
+    body["step_up_config"]["customer_interaction_config"]["return_url"] = json!("javascript:alert(1)");
+    cases.push((body, "step_up_config.customer_interaction_config.return_url"));
+    let mut body = purchase("v");
+    body.as_object_mut().unwrap().remove("request_payment_transaction");
+    cases.push((body, "request_payment_transaction"));
+    let mut body = tokenization("payment:customer_not_present", false, "t");
+    body["supplementary_purchase_data"].as_object_mut().unwrap().remove("subscriptions");
+    cases.push((body, "supplementary_purchase_data.subscriptions"));
+    let mut body = tokenization("payment:customer_present", false, "t");
+    body["supplementary_purchase_data"].as_object_mut().unwrap().remove("ondemand_service");
+    cases.push((body, "supplementary_purchase_data.ondemand_service"));
+    cases.push((tokenization("payment:teleport", false, "t"), "request_customer_token.scopes"));
+    let mut body = tokenization("payment:customer_present", false, "t");
+    body["request_customer_token"]["scopes"] = json!([]);
+    cases.push((body, "request_customer_token.scopes"));
+    for (body, parameter) in cases {
+        let reply = h.authorize(&body).await;
+        assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+        assert_eq!(reply.body["validation_errors"][0]["parameter"], parameter, "{}", reply.text);
+        assert!(reply.body["validation_errors"][0]["reason"].is_string());
+    }
+    assert!(h.state().await["requests"].as_object().unwrap().is_empty(), "a refused request created state");
+}
+
+#[tokio::test]
+async fn interoperability_token_is_opaque_up_to_8192_characters() {
+    let h = sim().await;
+    let ok = "i".repeat(8192);
+    let reply = h.authorize_with(&purchase("io"), &[("Klarna-Interoperability-Token", &ok)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let long = "i".repeat(8193);
+    let reply = h.authorize_with(&purchase("io"), &[("Klarna-Interoperability-Token", &long)]).await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn a_purchase_steps_up_with_a_payment_request() {
+    let h = sim().await;
+    let reply = h.authorize_with(&purchase("order-1"), &[("Partner-Correlation-Id", "corr-123")]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), None));
+    assert!(reply.headers.get("klarna-correlation-id").is_some());
+    assert_eq!(reply.headers.get("partner-correlation-id").unwrap(), "corr-123");
+    let request = &reply.body["payment_request"];
+    let id = request["payment_request_id"].as_str().unwrap();
+    assert!(id.starts_with("krn:payment:eu1:request:"), "{id}");
+    assert_eq!(request["state_context"]["customer_interaction"]["payment_request_id"], id);
+    assert_eq!(request["state_context"]["customer_interaction"]["method"], "HANDOVER");
+    assert_eq!(
+        request["state_context"]["customer_interaction"]["payment_request_url"],
+        h.url(&format!("/journey/{id}"))
+    );
+    assert_eq!(
+        (request["state"].as_str(), request["amount"].as_u64(), request["currency"].as_str()),
+        (Some("SUBMITTED"), Some(11800), Some("USD"))
+    );
+    assert_eq!(request["payment_request_reference"], "session-1");
+    let created = time::OffsetDateTime::parse(
+        request["created_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let expires = time::OffsetDateTime::parse(
+        request["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(expires - created, time::Duration::hours(3));
+    let read = h.request(id).await;
+    assert_eq!(read.body["state"], "SUBMITTED");
+}
+
+#[tokio::test]
+async fn without_step_up_config_a_purchase_is_declined() {
+    let h = sim().await;
+    let mut body = purchase("order-2");
+    body.as_object_mut().unwrap().remove("step_up_config");
+    let reply = h.authorize(&body).await;
+    assert_eq!(results(&reply), (Some("DECLINED"), None));
+    assert!(reply.body["payment_transaction_response"]["result_reason"].is_string());
+    assert!(reply.body.get("payment_request").is_none());
+}
+
+#[tokio::test]
+async fn tokenization_with_purchase_runs_the_whole_documented_flow() {
+    let h = sim().await;
+    let mut body = tokenization("payment:customer_present", true, "tok-ref");
+    body["step_up_config"]["payment_request_reference"] = json!("cart 7");
+    body["step_up_config"]["customer_interaction_config"]["return_url"] =
+        json!("https://shop.example/back?id={klarna.payment_request.id}&state={klarna.payment_request.state}&ref={klarna.payment_request.payment_request_reference}&t={klarna.payment_token}");
+    let reply = h.authorize(&body).await;
+    assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), Some("STEP_UP_REQUIRED")));
+    let id = request_id(&reply);
+
+    let page = h.send(h.http.get(h.url(&format!("/journey/{id}")))).await;
+    assert!(page.text.contains("data-action=\"approve\""), "{}", page.text);
+    assert_eq!(h.request(&id).await.body["state"], "IN_PROGRESS");
+
+    let done = h.send(h.http.post(h.url(&format!("/journey/{id}/approve")))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let location = done.headers.get("location").unwrap().to_str().unwrap().to_owned();
+    let completed = h.request(&id).await.body;
+    assert_eq!(completed["state"], "COMPLETED");
+    assert_eq!(completed["previous_state"], "IN_PROGRESS");
+    let session = completed["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned();
+    assert!(session.starts_with("krn:payment:eu1:klarna-network-session-token:"));
+    let token = &completed["state_context"]["customer_token"];
+    assert!(token["customer_token"].as_str().unwrap().starts_with("krn:customer-token:eu1:"));
+    assert_eq!(token["scopes"], json!(["payment:customer_present"]));
+    assert_eq!(token["customer_token_reference"], "tok-ref");
+    let encoded = |s: &str| s.replace(':', "%3A").replace(' ', "%20");
+    assert_eq!(
+        location,
+        format!("https://shop.example/back?id={}&state=COMPLETED&ref=cart%207&t={}", encoded(&id), encoded(&session))
+    );
+
+    let final_body = json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}});
+    let wrong_amount = json!({"currency": "USD", "request_payment_transaction": {"amount": 100}});
+    let reply = h.authorize_with(&wrong_amount, &[("Klarna-Network-Session-Token", &session)]).await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+    let reply = h.authorize_with(&final_body, &[("Klarna-Network-Session-Token", &session)]).await;
+    assert_eq!(results(&reply), (Some("APPROVED"), None), "{}", reply.text);
+    let transaction =
+        reply.body["payment_transaction_response"]["payment_transaction"]["payment_transaction_id"].as_str().unwrap();
+    assert!(transaction.starts_with("krn:payment:eu1:transaction:"));
+    let again = h.authorize_with(&final_body, &[("Klarna-Network-Session-Token", &session)]).await;
+    assert_klarna_error(&again, 400, "VALIDATION_ERROR");
+    assert!(again.text.contains("already used"), "{}", again.text);
+    let cancel = h
+        .send(
+            h.http.delete(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}"))).header("Authorization", KEY),
+        )
+        .await;
+    assert_klarna_error(&cancel, 409, "RESOURCE_CONFLICT");
+}
+
+#[tokio::test]
+async fn the_final_authorization_expires_60_minutes_after_completed() {
+    let h = sim().await;
+    let reply = h.authorize(&purchase("late")).await;
+    let id = request_id(&reply);
+    h.journey(&id, "approve").await;
+    let session =
+        h.request(&id).await.body["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned();
+    h.control("/_sim/clock", json!({"advance_minutes": 61})).await;
+    let reply = h
+        .authorize_with(
+            &json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}}),
+            &[("Klarna-Network-Session-Token", &session)],
+        )
+        .await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+    assert!(reply.text.contains("60 minutes"), "{}", reply.text);
+    let unknown = h
+        .authorize_with(
+            &json!({"currency": "USD", "request_payment_transaction": {"amount": 1}}),
+            &[("Klarna-Network-Session-Token", "krn:made-up")],
+        )
+        .await;
+    assert_klarna_error(&unknown, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn token_charges_follow_the_documented_defaults_and_scopes() {
+    let h = sim().await;
+    let present = customer_token(&h, "payment:customer_present").await;
+    let not_present = customer_token(&h, "payment:customer_not_present").await;
+
+    let reply = h.authorize_with(&charge(true, "cp"), &[("Klarna-Customer-Token", &present)]).await;
+    assert_eq!(results(&reply), (Some("APPROVED"), None), "{}", reply.text);
+    let reply = h.authorize_with(&charge(false, "cnp"), &[("Klarna-Customer-Token", &not_present)]).await;
+    assert_eq!(results(&reply), (Some("APPROVED"), None), "{}", reply.text);
+    // Customer-not-present charges never step up: a step-up scenario declines.
+    let reply = h.authorize_with(&charge(false, "sim:step_up"), &[("Klarna-Customer-Token", &not_present)]).await;
+    assert_eq!(results(&reply), (Some("DECLINED"), None), "{}", reply.text);
+    let reply = h.authorize_with(&charge(false, "sim:decline"), &[("Klarna-Customer-Token", &not_present)]).await;
+    assert_eq!(results(&reply), (Some("DECLINED"), None));
+    // A customer-present token cannot be charged without the customer.
+    let reply = h.authorize_with(&charge(false, "cnp"), &[("Klarna-Customer-Token", &present)]).await;
+    assert_klarna_error(&reply, 403, "OPERATION_FORBIDDEN");
+    let reply =
+        h.authorize_with(&charge(true, "x"), &[("Klarna-Customer-Token", "krn:customer-token:eu1:forged")]).await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+    // step_up_config.mode REQUIRED forces the step-up even for a one-click charge.
+    let mut forced = charge(true, "forced");
+    forced["step_up_config"]["mode"] = json!("REQUIRED");
+    let reply = h.authorize_with(&forced, &[("Klarna-Customer-Token", &present)]).await;
+    assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), None), "{}", reply.text);
+}
+
+#[tokio::test]
+async fn every_named_scenario_gives_its_row() {
+    let h = sim().await;
+    let rows = [
+        ("approve", ("APPROVED", "APPROVED")),
+        ("step_up", ("STEP_UP_REQUIRED", "STEP_UP_REQUIRED")),
+        ("decline", ("DECLINED", "DECLINED")),
+        ("pay_approved_token_step_up", ("APPROVED", "STEP_UP_REQUIRED")),
+        ("pay_step_up_token_approved", ("STEP_UP_REQUIRED", "APPROVED")),
+        ("pay_approved_token_declined", ("APPROVED", "DECLINED")),
+        ("pay_declined_token_approved", ("DECLINED", "APPROVED")),
+        ("pay_step_up_token_declined", ("STEP_UP_REQUIRED", "DECLINED")),
+        ("pay_declined_token_step_up", ("DECLINED", "STEP_UP_REQUIRED")),
+    ];
+    for (word, (p, t)) in rows {
+        let reply = h.authorize(&tokenization("payment:customer_present", true, &format!("sim:{word}"))).await;
+        assert_eq!(results(&reply), (Some(p), Some(t)), "{word}: {}", reply.text);
+        assert_eq!(
+            reply.body.get("payment_request").is_some(),
+            p == "STEP_UP_REQUIRED" || t == "STEP_UP_REQUIRED",
+            "{word}"
+        );
+        assert_eq!(
+            reply.body["payment_transaction_response"].get("payment_transaction").is_some(),
+            p == "APPROVED",
+            "{word}"
+        );
+        assert_eq!(reply.body["customer_token_response"].get("customer_token").is_some(), t == "APPROVED", "{word}");
+    }
+    // The word may stand in any of the four references.
+    let mut body = purchase("plain");
+    body["step_up_config"]["payment_request_reference"] = json!("checkout sim:approve");
+    assert_eq!(results(&h.authorize(&body).await), (Some("APPROVED"), None));
+
+    assert_klarna_error(&h.authorize(&purchase("sim:http_500")).await, 500, "INTERNAL_ERROR");
+    let timeout = h.authorize(&purchase("sim:timeout")).await;
+    assert_klarna_error(&timeout, 500, "TIMEOUT");
+    assert_eq!(timeout.body["error_message"], "Request processing timeout.");
+    assert_klarna_error(&h.authorize(&purchase("sim:rate_limited")).await, 429, "RATE_LIMITED");
+    let malformed = h.authorize(&purchase("sim:malformed")).await;
+    assert_eq!(malformed.status, 200);
+    assert!(serde_json::from_str::<Value>(&malformed.text).is_err(), "{}", malformed.text);
+    let started = Instant::now();
+    let slow = h.authorize(&purchase("sim:slow:300")).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(results(&slow), (Some("STEP_UP_REQUIRED"), None));
+    assert_klarna_error(&h.authorize(&purchase("sim:sometimes")).await, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn queued_outcomes_apply_to_the_next_authorizations_in_order() {
+    let h = sim().await;
+    let reply = h.control("/_sim/outcomes", json!({"scenarios": ["decline", "rate_limited"]})).await;
+    assert_eq!(reply.body["scenarios"], json!(["decline", "rate_limited"]));
+    assert_eq!(results(&h.authorize(&purchase("q")).await), (Some("DECLINED"), None));
+    assert_klarna_error(&h.authorize(&purchase("q")).await, 429, "RATE_LIMITED");
+    assert_eq!(results(&h.authorize(&purchase("q")).await), (Some("STEP_UP_REQUIRED"), None));
+    let bad = h.control("/_sim/outcomes", json!({"scenarios": ["nope"]})).await;
+    assert_klarna_error(&bad, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_reply_for_24_hours() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "5f0c1b7e-4a8c-5d2e-9f13-2b8f6c1d0a11")];
+    let first = h.authorize_with(&purchase("idem"), &key).await;
+    let second = h.authorize_with(&purchase("idem"), &key).await;
+    assert_eq!(first.body, second.body);
+    assert_eq!(h.state().await["requests"].as_object().unwrap().len(), 1);
+    let conflict = h.authorize_with(&purchase("other body"), &key).await;
+    assert_klarna_error(&conflict, 409, "RESOURCE_CONFLICT");
+    // An error is not remembered: the same key can succeed later.
+    let flaky = [("Klarna-Idempotency-Key", "flaky-1")];
+    h.control("/_sim/outcomes", json!({"scenarios": ["http_500"]})).await;
+    assert_eq!(h.authorize_with(&purchase("f"), &flaky).await.status, 500);
+    assert_eq!(h.authorize_with(&purchase("f"), &flaky).await.status, 200);
+    h.control("/_sim/clock", json!({"advance_minutes": 24 * 60 + 1})).await;
+    let later = h.authorize_with(&purchase("idem"), &key).await;
+    assert_ne!(request_id(&later), request_id(&first));
+}
+
+#[tokio::test]
+async fn payment_requests_follow_the_documented_state_machine() {
+    let h = sim().await;
+    let cancel = |id: String| {
+        let request =
+            h.http.delete(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}"))).header("Authorization", KEY);
+        h.send(request)
+    };
+    let id = request_id(&h.authorize(&purchase("a")).await);
+    let canceled = cancel(id.clone()).await;
+    assert_eq!(
+        (canceled.body["state"].as_str(), canceled.body["state_reason"].as_str()),
+        (Some("CANCELED"), Some("PARTNER_CANCELED"))
+    );
+    assert_klarna_error(&cancel(id.clone()).await, 409, "RESOURCE_CONFLICT");
+    let journey = h.journey(&id, "approve").await;
+    assert_eq!(journey.status, StatusCode::CONFLICT);
+
+    let id = request_id(&h.authorize(&purchase("b")).await);
+    h.journey(&id, "decline").await;
+    assert_eq!(h.request(&id).await.body["state"], "DECLINED");
+
+    let id = request_id(&h.authorize(&purchase("c")).await);
+    let back = h.journey(&id, "cancel").await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    let body = h.request(&id).await.body;
+    assert_eq!(
+        (body["state"].as_str(), body["state_reason"].as_str()),
+        (Some("CANCELED"), Some("PURCHASE_FLOW_ABORTED"))
+    );
+
+    // COMPLETED, before the final authorization: still cancelable.
+    let id = request_id(&h.authorize(&purchase("d")).await);
+    h.journey(&id, "approve").await;
+    assert_eq!(cancel(id.clone()).await.body["state"], "CANCELED");
+
+    assert_klarna_error(&h.request("krn:payment:eu1:request:missing").await, 404, "RESOURCE_NOT_FOUND");
+    let other = h
+        .send(h.http.get(h.url(&format!("/v2/accounts/other/payment/requests/{id}"))).header("Authorization", KEY))
+        .await;
+    assert_klarna_error(&other, 404, "RESOURCE_NOT_FOUND");
+    let unauthenticated = h.send(h.http.get(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}")))).await;
+    assert_klarna_error(&unauthenticated, 401, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn requests_expire_after_three_hours_on_the_simulated_clock() {
+    let h = sim().await;
+    let id = request_id(&h.authorize(&purchase("e")).await);
+    h.control("/_sim/clock", json!({"advance_minutes": 179})).await;
+    assert_eq!(h.request(&id).await.body["state"], "SUBMITTED");
+    h.control("/_sim/clock", json!({"advance_minutes": 2})).await;
+    assert_eq!(h.request(&id).await.body["state"], "EXPIRED");
+    let page = h.send(h.http.get(h.url(&format!("/journey/{id}")))).await;
+    assert!(page.text.contains("data-state=\"EXPIRED\""), "{}", page.text);
+    assert_eq!(h.journey(&id, "approve").await.status, StatusCode::CONFLICT);
+    let back = h.control("/_sim/clock", json!({"advance_ms": -1})).await;
+    assert_klarna_error(&back, 400, "VALIDATION_ERROR");
+}
+
+type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+/// A webhook receiver that fails the first `failures` deliveries with 500.
+async fn receiver(failures: usize) -> (String, Received) {
+    let received: Received = Arc::default();
+    let seen = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = seen.lock().unwrap();
+                seen.push((headers, body));
+                if seen.len() <= failures {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    (format!("{}/hook", serve(router).await), received)
+}
+
+fn target(url: String) -> WebhookTarget {
+    WebhookTarget { url, signing_key_id: "key-7".into(), signing_key: SIGNING_KEY.into() }
+}
+
+async fn wait_for(received: &Received, count: usize) -> Vec<(HeaderMap, Bytes)> {
+    for _ in 0..200 {
+        if received.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    received.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_carry_the_documented_envelope() {
+    let (url, received) = receiver(0).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], ..SimConfig::default() }).await;
+    let id = request_id(&h.authorize(&tokenization("payment:customer_not_present", true, "w")).await);
+    h.journey(&id, "approve").await;
+    let deliveries = wait_for(&received, 3).await;
+    assert_eq!(deliveries.len(), 3);
+    let mut types = Vec::new();
+    for (headers, body) in &deliveries {
+        // Independent of the simulator's own signing code: HMAC-SHA256 over the raw body.
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SIGNING_KEY.as_bytes()).unwrap();
+        mac.update(body);
+        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(headers.get("klarna-signature").unwrap().to_str().unwrap(), expected);
+        assert_eq!(headers.get("klarna-signing-key-id").unwrap(), "key-7");
+        let event: Value = serde_json::from_slice(body).unwrap();
+        let metadata = &event["metadata"];
+        for field in [
+            "event_type",
+            "event_id",
+            "event_version",
+            "occurred_at",
+            "subject_account_id",
+            "recipient_account_id",
+            "webhook_id",
+        ] {
+            assert!(metadata[field].is_string(), "{field} in {event}");
+        }
+        assert_eq!((metadata["event_version"].as_str(), metadata["live"].as_bool()), (Some("v2"), Some(false)));
+        assert_eq!(metadata["subject_account_id"], ACCOUNT);
+        assert_eq!(event["payload"]["payment_request_id"], id);
+        types.push(metadata["event_type"].as_str().unwrap().to_owned());
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "payment.request.state-change.completed",
+            "payment.request.state-change.in-progress",
+            "payment.request.state-change.submitted"
+        ]
+    );
+    let completed = deliveries
+        .iter()
+        .map(|(_, body)| serde_json::from_slice::<Value>(body).unwrap())
+        .find(|e| e["metadata"]["event_type"] == "payment.request.state-change.completed")
+        .unwrap();
+    let context = &completed["payload"]["state_context"];
+    assert!(context["klarna_network_session_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("krn:payment:eu1:klarna-network-session-token:"));
+    assert_eq!(context["customer_token"]["scopes"], json!(["payment:customer_not_present"]));
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_back_off() {
+    let (url, received) = receiver(2).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], retry_base_ms: 20, ..SimConfig::default() }).await;
+    h.authorize(&purchase("retry")).await;
+    let deliveries = wait_for(&received, 3).await;
+    assert_eq!(deliveries.len(), 3);
+    let ids: Vec<Value> = deliveries
+        .iter()
+        .map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap()["metadata"]["event_id"].clone())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "a retry is the same event");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let log = h.send(h.http.get(h.url("/_sim/deliveries"))).await.body;
+    let attempts: Vec<(u64, Option<u64>, bool)> = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["attempt"].as_u64().unwrap(), d["status"].as_u64(), d["acknowledged"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(attempts, [(1, Some(500), false), (2, Some(500), false), (3, Some(204), true)]);
+}
+
+#[tokio::test]
+async fn webhook_targets_can_be_added_at_run_time() {
+    let (url, received) = receiver(0).await;
+    let h = sim().await;
+    let added = h.control("/_sim/webhooks", json!({"url": url, "signing_key_id": "k", "signing_key": "s"})).await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    let listed = h.send(h.http.get(h.url("/_sim/webhooks"))).await;
+    assert!(!listed.text.contains("\"s\""), "the signing key leaked: {}", listed.text);
+    h.authorize(&purchase("late-hook")).await;
+    assert_eq!(wait_for(&received, 1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn transactions_capture_and_refund_within_their_amounts() {
+    let h = sim().await;
+    let reply = h.authorize(&purchase("sim:approve")).await;
+    let id = reply.body["payment_transaction_response"]["payment_transaction"]["payment_transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = |suffix: &str| h.url(&format!("/v2/accounts/{ACCOUNT}/payment/transactions/{id}{suffix}"));
+    let post = |suffix: &str, body: Value, key: Option<&str>| {
+        let mut request = h.http.post(path(suffix)).header("Authorization", KEY).json(&body);
+        if let Some(key) = key {
+            request = request.header("Klarna-Idempotency-Key", key);
+        }
+        h.send(request)
+    };
+    let capture = post("/captures", json!({"amount": 8000}), Some("cap-1")).await;
+    assert_eq!(capture.status, StatusCode::CREATED, "{}", capture.text);
+    let replayed = post("/captures", json!({"amount": 8000}), Some("cap-1")).await;
+    assert_eq!(replayed.body, capture.body);
+    assert_klarna_error(&post("/captures", json!({"amount": 4000}), None).await, 400, "VALIDATION_ERROR");
+    assert_eq!(post("/captures", json!({"amount": 3800}), None).await.status, StatusCode::CREATED);
+    assert_eq!(post("/refunds", json!({"amount": 5000}), None).await.status, StatusCode::CREATED);
+    assert_klarna_error(&post("/refunds", json!({"amount": 7000}), None).await, 400, "VALIDATION_ERROR");
+    let details = h.send(h.http.get(path("")).header("Authorization", KEY)).await.body;
+    assert_eq!(
+        (details["amount"].as_u64(), details["captured_amount"].as_u64(), details["refunded_amount"].as_u64()),
+        (Some(11800), Some(11800), Some(5000))
+    );
+    assert_eq!(details["payment_captures"].as_array().unwrap().len(), 2);
+    let missing = h
+        .send(
+            h.http
+                .get(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/transactions/krn:nope")))
+                .header("Authorization", KEY),
+        )
+        .await;
+    assert_klarna_error(&missing, 404, "RESOURCE_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_seed_makes_ids_deterministic() {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let h = start(SimConfig { seed: Some(42), ..SimConfig::default() }).await;
+        ids.push(request_id(&h.authorize(&purchase("seeded")).await));
+    }
+    assert_eq!(ids[0], ids[1]);
+    let h = start(SimConfig { seed: Some(43), ..SimConfig::default() }).await;
+    assert_ne!(request_id(&h.authorize(&purchase("seeded")).await), ids[0]);
+}
+
+#[tokio::test]
+async fn control_health_state_and_reset() {
+    let h = sim().await;
+    assert_eq!(h.send(h.http.get(h.url("/health"))).await.body, json!({"status": "ok"}));
+    h.authorize(&purchase("s")).await;
+    let state = h.state().await;
+    assert_eq!(state["requests"].as_object().unwrap().len(), 1);
+    assert_eq!(state["events"].as_array().unwrap().len(), 1);
+    assert!(state["now"].is_string());
+    assert_eq!(h.control("/_sim/reset", json!({})).await.status, StatusCode::NO_CONTENT);
+    assert!(h.state().await["requests"].as_object().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_sdk_stand_in_is_served_with_cors_and_issues_session_tokens() {
+    let h = sim().await;
+    let module = h.send(h.http.get(h.url("/web-sdk/v2/klarna.mjs"))).await;
+    assert_eq!(module.status, 200);
+    assert!(module.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(module.headers.get("access-control-allow-origin").unwrap(), "*");
+    assert!(module.text.contains("export async function KlarnaSDK") && module.text.contains("STAND-IN"));
+    let session =
+        h.send(h.http.post(h.url("/web-sdk/v2/session")).json(&json!({"clientId": "klarna_test_client_x"}))).await;
+    let token = session.body["klarnaNetworkSessionToken"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("krn:network:us1:test:session-token:"));
+    let reply = h.authorize_with(&purchase("with-session"), &[("Klarna-Network-Session-Token", &token)]).await;
+    assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), None), "{}", reply.text);
+}
