@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already there.
 # Idempotent: safe to run before every `npm start` / `npm test`.
+# `setup.sh demo` installs only what the demo needs (no browsers or drivers).
 set -euo pipefail
+purpose="${1:-test}"
 cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -17,9 +19,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 apt_missing=()
-command -v chromium     >/dev/null || apt_missing+=(chromium)
-command -v chromedriver >/dev/null || apt_missing+=(chromium-driver)
-command -v firefox-esr  >/dev/null || command -v firefox >/dev/null || apt_missing+=(firefox-esr)
+if [ "$purpose" = test ]; then
+  command -v chromium     >/dev/null || apt_missing+=(chromium)
+  command -v chromedriver >/dev/null || apt_missing+=(chromium-driver)
+  command -v firefox-esr  >/dev/null || command -v firefox >/dev/null || apt_missing+=(firefox-esr)
+  command -v python3      >/dev/null || apt_missing+=(python3)
+fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} from Debian (about a minute)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -38,7 +43,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-if ! command -v geckodriver >/dev/null; then
+if [ "$purpose" = test ] && ! command -v geckodriver >/dev/null; then
   say "building geckodriver (about 3 minutes)"
   cargo install geckodriver --locked
 fi

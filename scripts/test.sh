@@ -22,13 +22,13 @@ step "lints: the package (wasm32)"
 cargo clippy -p klarna-payment-button --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 step "native tests"
 cargo test --workspace --locked
-step "end-to-end: the simulator's Web SDK stand-in in headless Chromium"
-cargo build --workspace --bins --locked
-node --test tests/e2e/
 step "build pkg/"
 bash scripts/build.sh
 step "size budget"
 node scripts/size.mjs --check
+step "end-to-end in headless Chromium: the SDK stand-in, and the demo checkout through partner-server"
+cargo build --workspace --bins --locked
+node --test tests/e2e/
 step "TypeScript types (tsc --strict)"
 npx --no-install tsc -p tests/types/tsconfig.json
 step "browser tests: headless Chromium"

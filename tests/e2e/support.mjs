@@ -5,9 +5,9 @@ import { chromium } from "playwright-core";
 const root = new URL("../../", import.meta.url).pathname;
 
 /** Starts one of the workspace's binaries and resolves with its base URL once it listens. */
-export function startBinary(name, args = [], env = {}) {
+export function startBinary(name, args = [], { env = {}, cwd = root } = {}) {
   const binary = `${process.env.CARGO_TARGET_DIR ?? `${root}target`}/debug/${name}`;
-  const child = spawn(binary, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(binary, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in 15 s:\n${log}`)), 15_000);

@@ -57,6 +57,7 @@ pub async fn authorize(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     auth::check(&headers)?;
+    sim.lock().authorize_calls += 1;
     let request: AuthorizeRequest = body.parse()?;
     let inputs = Inputs {
         customer_token: header(&headers, CUSTOMER_TOKEN)?,

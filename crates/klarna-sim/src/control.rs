@@ -96,6 +96,24 @@ pub async fn deliveries(State(sim): State<Sim>) -> Json<Value> {
     Json(json!({ "deliveries": sim.lock().deliveries }))
 }
 
+/// `POST /_sim/deliveries/hold`: keeps webhook deliveries back until released.
+pub async fn hold_deliveries(State(sim): State<Sim>) -> StatusCode {
+    sim.lock().holding_deliveries = true;
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_sim/deliveries/release`: sends what was held, and stops holding.
+pub async fn release_deliveries(State(sim): State<Sim>) -> Json<Value> {
+    let held = {
+        let mut state = sim.lock();
+        state.holding_deliveries = false;
+        std::mem::take(&mut state.held)
+    };
+    let count = held.len();
+    webhooks::send(&sim, held);
+    Json(json!({ "released": count }))
+}
+
 /// `GET /_sim/webhooks`: the targets (without their keys).
 pub async fn webhooks(State(sim): State<Sim>) -> Json<Value> {
     Json(json!({ "webhooks": sim.lock().webhooks }))

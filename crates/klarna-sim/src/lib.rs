@@ -97,6 +97,8 @@ impl Sim {
             .route("/_sim/outcomes", get(control::queued).post(control::queue))
             .route("/_sim/clock", get(control::clock).post(control::advance_clock))
             .route("/_sim/deliveries", get(control::deliveries))
+            .route("/_sim/deliveries/hold", post(control::hold_deliveries))
+            .route("/_sim/deliveries/release", post(control::release_deliveries))
             .route("/_sim/webhooks", get(control::webhooks).post(control::add_webhook))
             .route("/_sim/webhooks/all", delete(control::remove_webhooks))
             .layer(axum::middleware::from_fn_with_state(self.clone(), trace::correlate))

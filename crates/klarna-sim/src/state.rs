@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::clock;
 use crate::scenario::Scenario;
-use crate::webhooks::{Delivery, WebhookTarget};
+use crate::webhooks::{Delivery, Outgoing, WebhookTarget};
 
 /// How long a payment request lives (Klarna's current default).
 pub const REQUEST_LIFETIME: time::Duration = time::Duration::hours(3);
@@ -42,6 +42,13 @@ pub struct State {
     pub deliveries: Vec<Delivery>,
     /// Outcomes to use for the next authorizations.
     pub queued: VecDeque<Scenario>,
+    /// Authorize calls received (past authentication).
+    pub authorize_calls: u64,
+    /// Whether webhook deliveries are held back (`/_sim/deliveries/hold`).
+    pub holding_deliveries: bool,
+    /// Deliveries held back, sent on release.
+    #[serde(skip)]
+    pub held: Vec<Outgoing>,
     /// Where webhooks go.
     #[serde(skip)]
     pub webhooks: Vec<WebhookTarget>,
@@ -144,6 +151,9 @@ impl State {
             events: Vec::new(),
             deliveries: Vec::new(),
             queued: VecDeque::new(),
+            authorize_calls: 0,
+            holding_deliveries: false,
+            held: Vec::new(),
             webhooks,
         }
     }

@@ -90,8 +90,19 @@ pub fn record(
     outgoing
 }
 
-/// Delivers each event in the background, with retries.
+/// Delivers each event in the background, with retries; or holds it back while
+/// `/_sim/deliveries/hold` is in force.
 pub fn send(sim: &Sim, outgoing: Vec<Outgoing>) {
+    if outgoing.is_empty() {
+        return;
+    }
+    {
+        let mut state = sim.lock();
+        if state.holding_deliveries {
+            state.held.extend(outgoing);
+            return;
+        }
+    }
     for event in outgoing {
         let sim = sim.clone();
         tokio::spawn(async move { deliver(sim, event).await });

@@ -691,6 +691,20 @@ async fn failed_deliveries_are_retried_with_back_off() {
 }
 
 #[tokio::test]
+async fn deliveries_can_be_held_and_released() {
+    let (url, received) = receiver(0).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], ..SimConfig::default() }).await;
+    assert_eq!(h.control("/_sim/deliveries/hold", json!({})).await.status, StatusCode::NO_CONTENT);
+    h.authorize(&purchase("held")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(received.lock().unwrap().is_empty(), "a held delivery was sent");
+    assert_eq!(h.state().await["authorize_calls"], 1);
+    let released = h.control("/_sim/deliveries/release", json!({})).await;
+    assert_eq!(released.body["released"], 1);
+    assert_eq!(wait_for(&received, 1).await.len(), 1);
+}
+
+#[tokio::test]
 async fn webhook_targets_can_be_added_at_run_time() {
     let (url, received) = receiver(0).await;
     let h = sim().await;

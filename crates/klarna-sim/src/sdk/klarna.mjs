@@ -126,7 +126,7 @@ export async function KlarnaSDK(config = {}) {
       setBusy(button, false);
     };
     const onMessage = async (event) => {
-      if (event.origin !== SIM_ROOT.origin || event.data?.source !== "klarna-sim") return;
+      if (event.origin !== journey.origin || event.data?.source !== "klarna-sim") return;
       finish();
       const paymentRequest = { paymentRequestId: event.data.paymentRequestId, state: event.data.state };
       if (event.data.state === "COMPLETED") {

@@ -1,0 +1,664 @@
+//! The database (SQLite): checkout sessions, attempts, payment requests, transactions,
+//! customer tokens and webhook events. Each step of the flow is one transaction, committed
+//! (synchronous=FULL) before the browser or Klarna gets an answer.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use klarna_api::authorize::LineItem;
+use klarna_api::{AuthorizeResponse, CustomerToken, Notice, Outcome, OutcomeKind, PaymentRequestState, TokenScope};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use crate::checkout::{Flow, Scope, Session};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS checkout_sessions (
+    id TEXT PRIMARY KEY,
+    flow TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scenario TEXT,
+    force_step_up INTEGER NOT NULL,
+    lines_json TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    interoperability_token TEXT,
+    status TEXT NOT NULL,
+    notice TEXT,
+    declined_fingerprint TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
+    browser_key TEXT NOT NULL,
+    klarna_key TEXT,
+    fingerprint TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    payment_result TEXT,
+    token_result TEXT,
+    outcome TEXT NOT NULL,
+    reply_json TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (session_id, browser_key)
+);
+CREATE TABLE IF NOT EXISTS payment_requests (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
+    state TEXT NOT NULL,
+    pending_payment INTEGER NOT NULL,
+    finalization TEXT,
+    claimed_at TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL UNIQUE REFERENCES checkout_sessions(id),
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    captured INTEGER NOT NULL DEFAULT 0,
+    refunded INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS customer_tokens (
+    reference TEXT PRIMARY KEY,
+    klarna_token TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS webhook_events (
+    event_id TEXT PRIMARY KEY,
+    event_type TEXT NOT NULL,
+    payment_request_id TEXT,
+    occurred_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    processed INTEGER NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+";
+
+/// The order's state as the shopper and the shop see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Nothing sent to Klarna yet.
+    Created,
+    /// The shopper is in (or on the way to) Klarna's journey.
+    AwaitingShopper,
+    /// The payment is authorized.
+    Authorized,
+    /// Klarna is saved for later (no purchase).
+    TokenSaved,
+    /// Klarna declined.
+    Declined,
+    /// The journey was canceled.
+    Canceled,
+    /// The payment request lapsed.
+    Expired,
+}
+
+impl Status {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::AwaitingShopper => "AWAITING_SHOPPER",
+            Self::Authorized => "AUTHORIZED",
+            Self::TokenSaved => "TOKEN_SAVED",
+            Self::Declined => "DECLINED",
+            Self::Canceled => "CANCELED",
+            Self::Expired => "EXPIRED",
+        }
+    }
+
+    fn parse(name: &str) -> Self {
+        [Self::AwaitingShopper, Self::Authorized, Self::TokenSaved, Self::Declined, Self::Canceled, Self::Expired]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .unwrap_or(Self::Created)
+    }
+
+    /// Whether nothing more will happen to the order.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Authorized | Self::TokenSaved | Self::Declined | Self::Canceled | Self::Expired)
+    }
+}
+
+/// A stored session with its state.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The session.
+    pub session: Session,
+    /// Where the order stands.
+    pub status: Status,
+    /// What the shopper should be told.
+    pub notice: Option<String>,
+    /// The fingerprint of the last declined attempt.
+    pub declined_fingerprint: Option<String>,
+}
+
+/// What the order API shows (never the Klarna customer token).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    /// Order id (the checkout session id).
+    pub id: String,
+    /// Flow.
+    pub flow: Flow,
+    /// Where it stands.
+    pub status: Status,
+    /// What the shopper should be told.
+    pub notice: Option<String>,
+    /// Total, minor units.
+    pub amount: u64,
+    /// ISO 4217.
+    pub currency: String,
+    /// The cart.
+    pub lines: Vec<LineItem>,
+    /// The authorized transaction.
+    pub transaction: Option<TransactionView>,
+    /// The backend's own reference to the saved Klarna token.
+    pub saved_token: Option<TokenView>,
+    /// The latest payment request.
+    pub payment_request: Option<RequestView>,
+}
+
+/// A transaction, as the order API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransactionView {
+    /// Klarna's id.
+    pub id: String,
+    /// Authorized, minor units.
+    pub amount: u64,
+    /// Captured so far.
+    pub captured: u64,
+    /// Refunded so far.
+    pub refunded: u64,
+}
+
+/// A saved token, as the order API shows it: our opaque reference, never Klarna's token.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    /// The backend's opaque reference.
+    pub reference: String,
+    /// Klarna's scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A payment request, as the order API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    /// Klarna's id.
+    pub id: String,
+    /// Its last known state.
+    pub state: String,
+}
+
+/// A payment request the backend tracks.
+#[derive(Debug, Clone)]
+pub struct TrackedRequest {
+    /// Its session.
+    pub session_id: String,
+    /// Whether the journey authorizes a payment (a final authorization follows).
+    pub pending_payment: bool,
+}
+
+/// The database.
+pub struct Store {
+    connection: Mutex<Connection>,
+}
+
+fn scope_name(scope: TokenScope) -> &'static str {
+    match scope {
+        TokenScope::CustomerPresent => "payment:customer_present",
+        TokenScope::CustomerNotPresent => "payment:customer_not_present",
+        TokenScope::CustomerLogin => "customer:login",
+        TokenScope::Unknown => "unknown",
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, rusqlite::Error> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+impl Store {
+    /// Opens (and creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(Self { connection: Mutex::new(connection) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stores a new checkout session.
+    pub fn create_session(&self, session: &Session) -> Result<(), rusqlite::Error> {
+        let scope = match session.scope {
+            Scope::CustomerPresent => "customer_present",
+            Scope::CustomerNotPresent => "customer_not_present",
+        };
+        self.lock().execute(
+            "INSERT INTO checkout_sessions (id, flow, scope, scenario, force_step_up, lines_json, amount, currency, customer_id, interoperability_token, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'CREATED')",
+            params![
+                session.id,
+                session.flow.as_str(),
+                scope,
+                session.scenario,
+                session.force_step_up,
+                json(&session.lines)?,
+                session.amount,
+                session.currency,
+                session.customer_id,
+                session.interoperability_token
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A stored session.
+    pub fn session(&self, id: &str) -> Result<Option<SessionRow>, rusqlite::Error> {
+        self.lock()
+            .query_row(
+                "SELECT id, flow, scope, scenario, force_step_up, lines_json, amount, currency, customer_id,
+                        interoperability_token, status, notice, declined_fingerprint
+                 FROM checkout_sessions WHERE id = ?1",
+                [id],
+                |row| {
+                    let flow: String = row.get(1)?;
+                    let scope: String = row.get(2)?;
+                    let lines: String = row.get(5)?;
+                    let status: String = row.get(10)?;
+                    Ok(SessionRow {
+                        session: Session {
+                            id: row.get(0)?,
+                            flow: Flow::parse(&flow).unwrap_or(Flow::OneTime),
+                            scope: if scope == "customer_not_present" {
+                                Scope::CustomerNotPresent
+                            } else {
+                                Scope::CustomerPresent
+                            },
+                            scenario: row.get(3)?,
+                            force_step_up: row.get(4)?,
+                            lines: serde_json::from_str(&lines).unwrap_or_default(),
+                            amount: row.get(6)?,
+                            currency: row.get(7)?,
+                            customer_id: row.get(8)?,
+                            interoperability_token: row.get(9)?,
+                        },
+                        status: Status::parse(&status),
+                        notice: row.get(11)?,
+                        declined_fingerprint: row.get(12)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// The reply already given to this click (same session and `Idempotency-Key`).
+    pub fn earlier_reply(&self, session_id: &str, browser_key: &str) -> Result<Option<(u16, String)>, rusqlite::Error> {
+        self.lock()
+            .query_row(
+                "SELECT http_status, reply_json FROM attempts WHERE session_id = ?1 AND browser_key = ?2",
+                [session_id, browser_key],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+    }
+
+    /// Records an attempt refused without calling Klarna, with the reply the browser got.
+    pub fn record_failed_attempt(
+        &self,
+        session_id: &str,
+        browser_key: &str,
+        fingerprint: &str,
+        status: u16,
+        outcome: &str,
+        reply: &str,
+    ) -> Result<(), rusqlite::Error> {
+        self.lock().execute(
+            "INSERT OR IGNORE INTO attempts (session_id, browser_key, fingerprint, http_status, outcome, reply_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![session_id, browser_key, fingerprint, status, outcome, reply],
+        )?;
+        Ok(())
+    }
+
+    /// Persists an Authorize reply in one transaction: the attempt with the reply the browser
+    /// gets, the transaction and the customer token it approved, the payment request it
+    /// created, and the order's new state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_authorization(
+        &self,
+        row: &SessionRow,
+        browser_key: &str,
+        klarna_key: &str,
+        fingerprint: &str,
+        reply: &AuthorizeResponse,
+        outcome: Outcome,
+        public_reply: &str,
+    ) -> Result<(), rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let session = &row.session;
+        let kind = match outcome.kind {
+            OutcomeKind::StepUp => "STEP_UP",
+            OutcomeKind::Success => "SUCCESS",
+            OutcomeKind::Decline => "DECLINE",
+        };
+        tx.execute(
+            "INSERT INTO attempts (session_id, browser_key, klarna_key, fingerprint, http_status, payment_result, token_result, outcome, reply_json)
+             VALUES (?1, ?2, ?3, ?4, 200, ?5, ?6, ?7, ?8)",
+            params![
+                session.id,
+                browser_key,
+                klarna_key,
+                fingerprint,
+                reply.payment_result().map(|r| r.as_str()),
+                reply.token_result().map(|r| r.as_str()),
+                kind,
+                public_reply
+            ],
+        )?;
+        if let Some(transaction) =
+            reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref())
+        {
+            insert_transaction(
+                &tx,
+                &session.id,
+                &transaction.payment_transaction_id,
+                transaction.amount.unwrap_or(session.amount),
+                &session.currency,
+            )?;
+        }
+        if let Some(token) = reply.customer_token_response.as_ref().and_then(|t| t.customer_token.as_ref()) {
+            insert_token(&tx, &session.id, &session.customer_id, token)?;
+        }
+        if let Some(request) = &reply.payment_request {
+            if let Some(id) = request.id() {
+                let pending_payment = reply.payment_result() == Some(klarna_api::AuthorizationResult::StepUpRequired);
+                tx.execute(
+                    "INSERT OR IGNORE INTO payment_requests (id, session_id, state, pending_payment) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, session.id, request.state.unwrap_or(PaymentRequestState::Submitted).as_str(), pending_payment],
+                )?;
+            }
+        }
+        let status = match outcome.kind {
+            OutcomeKind::StepUp => Status::AwaitingShopper,
+            OutcomeKind::Success if session.flow.has_purchase() => Status::Authorized,
+            OutcomeKind::Success => Status::TokenSaved,
+            OutcomeKind::Decline => Status::Declined,
+        };
+        let notice = outcome.notice.map(Notice::as_str);
+        let declined = (outcome.kind == OutcomeKind::Decline).then_some(fingerprint);
+        tx.execute(
+            "UPDATE checkout_sessions SET status = ?2, notice = COALESCE(?3, notice),
+                    declined_fingerprint = COALESCE(?4, declined_fingerprint),
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            params![session.id, status.as_str(), notice, declined],
+        )?;
+        tx.commit()
+    }
+
+    /// The payment request a session waits on, if any.
+    pub fn awaited_request(&self, session_id: &str) -> Result<Option<String>, rusqlite::Error> {
+        self.lock()
+            .query_row(
+                "SELECT id FROM payment_requests WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 1",
+                [session_id],
+                |row| row.get(0),
+            )
+            .optional()
+    }
+
+    /// A payment request this backend created.
+    pub fn tracked_request(&self, id: &str) -> Result<Option<TrackedRequest>, rusqlite::Error> {
+        self.lock()
+            .query_row("SELECT session_id, pending_payment FROM payment_requests WHERE id = ?1", [id], |row| {
+                Ok(TrackedRequest { session_id: row.get(0)?, pending_payment: row.get(1)? })
+            })
+            .optional()
+    }
+
+    /// Records a payment request's new state, keeps the customer token the journey created,
+    /// and moves the order on, in one transaction. Returns the order's new status.
+    pub fn record_request_state(
+        &self,
+        id: &str,
+        state: PaymentRequestState,
+        token: Option<&CustomerToken>,
+    ) -> Result<Option<Status>, rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let Some((session_id, pending_payment)) = tx
+            .query_row("SELECT session_id, pending_payment FROM payment_requests WHERE id = ?1", [id], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+            })
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE payment_requests SET state = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            params![id, state.as_str()],
+        )?;
+        let owner: String =
+            tx.query_row("SELECT customer_id FROM checkout_sessions WHERE id = ?1", [&session_id], |r| r.get(0))?;
+        if let Some(token) = token {
+            insert_token(&tx, &session_id, &owner, token)?;
+        }
+        let has_transaction: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM transactions WHERE session_id = ?1)", [&session_id], |r| {
+                r.get(0)
+            })?;
+        let flow: String =
+            tx.query_row("SELECT flow FROM checkout_sessions WHERE id = ?1", [&session_id], |r| r.get(0))?;
+        let status = match state {
+            PaymentRequestState::Completed if has_transaction => Some(Status::Authorized),
+            PaymentRequestState::Completed if pending_payment => None,
+            PaymentRequestState::Completed if Flow::parse(&flow).is_some_and(Flow::has_purchase) => None,
+            PaymentRequestState::Completed => Some(Status::TokenSaved),
+            PaymentRequestState::Declined => Some(Status::Declined),
+            PaymentRequestState::Canceled => Some(Status::Canceled),
+            PaymentRequestState::Expired => Some(Status::Expired),
+            _ => None,
+        };
+        if let Some(status) = status {
+            tx.execute(
+                "UPDATE checkout_sessions SET status = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = ?1 AND status NOT IN ('AUTHORIZED', 'TOKEN_SAVED', 'DECLINED')",
+                params![session_id, status.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(status)
+    }
+
+    /// Claims the final authorization of a request: true for exactly one caller, unless a
+    /// claim is older than 30 seconds (its holder died), then it may be taken over.
+    pub fn claim_finalization(&self, id: &str) -> Result<bool, rusqlite::Error> {
+        let changed = self.lock().execute(
+            "UPDATE payment_requests SET finalization = 'RUNNING', claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1 AND pending_payment = 1 AND (finalization IS NULL
+                OR (finalization = 'RUNNING' AND claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))",
+            [id],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Lets another caller retry a final authorization that failed.
+    pub fn release_finalization(&self, id: &str) -> Result<(), rusqlite::Error> {
+        self.lock().execute(
+            "UPDATE payment_requests SET finalization = NULL WHERE id = ?1 AND finalization = 'RUNNING'",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// Records the final authorization's result in one transaction.
+    pub fn record_final_authorization(&self, id: &str, reply: &AuthorizeResponse) -> Result<Status, rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let (session_id, currency, amount): (String, String, u64) = tx.query_row(
+            "SELECT s.id, s.currency, s.amount FROM payment_requests r JOIN checkout_sessions s ON s.id = r.session_id WHERE r.id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
+        let transaction = reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref());
+        let status = match transaction {
+            Some(transaction) => {
+                insert_transaction(
+                    &tx,
+                    &session_id,
+                    &transaction.payment_transaction_id,
+                    transaction.amount.unwrap_or(amount),
+                    &currency,
+                )?;
+                Status::Authorized
+            }
+            None => Status::Declined,
+        };
+        tx.execute("UPDATE payment_requests SET finalization = 'DONE' WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE checkout_sessions SET status = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            params![session_id, status.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(status)
+    }
+
+    /// Stores a webhook event; `false` if it was already handled.
+    pub fn receive_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        payment_request_id: Option<&str>,
+        occurred_at: &str,
+        body: &str,
+    ) -> Result<bool, rusqlite::Error> {
+        let connection = self.lock();
+        connection.execute(
+            "INSERT OR IGNORE INTO webhook_events (event_id, event_type, payment_request_id, occurred_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![event_id, event_type, payment_request_id, occurred_at, body],
+        )?;
+        let processed: bool =
+            connection
+                .query_row("SELECT processed FROM webhook_events WHERE event_id = ?1", [event_id], |r| r.get(0))?;
+        Ok(!processed)
+    }
+
+    /// Marks a webhook event handled.
+    pub fn event_processed(&self, event_id: &str) -> Result<(), rusqlite::Error> {
+        self.lock().execute("UPDATE webhook_events SET processed = 1 WHERE event_id = ?1", [event_id])?;
+        Ok(())
+    }
+
+    /// The newest token of `owner` that allows a customer-present charge: (reference, Klarna token).
+    pub fn token_for_charge(&self, owner: &str) -> Result<Option<(String, String)>, rusqlite::Error> {
+        self.lock()
+            .query_row(
+                "SELECT reference, klarna_token FROM customer_tokens WHERE owner = ?1 AND scopes LIKE '%payment:customer_present%'
+                 ORDER BY rowid DESC LIMIT 1",
+                [owner],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+    }
+
+    /// The order as the shop and the shopper see it.
+    pub fn order(&self, id: &str) -> Result<Option<OrderView>, rusqlite::Error> {
+        let Some(row) = self.session(id)? else { return Ok(None) };
+        let connection = self.lock();
+        let transaction = connection
+            .query_row("SELECT id, amount, captured, refunded FROM transactions WHERE session_id = ?1", [id], |r| {
+                Ok(TransactionView { id: r.get(0)?, amount: r.get(1)?, captured: r.get(2)?, refunded: r.get(3)? })
+            })
+            .optional()?;
+        let saved_token = connection
+            .query_row(
+                "SELECT reference, scopes FROM customer_tokens WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 1",
+                [id],
+                |r| {
+                    let scopes: String = r.get(1)?;
+                    Ok(TokenView { reference: r.get(0)?, scopes: serde_json::from_str(&scopes).unwrap_or_default() })
+                },
+            )
+            .optional()?;
+        let payment_request = connection
+            .query_row(
+                "SELECT id, state FROM payment_requests WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 1",
+                [id],
+                |r| Ok(RequestView { id: r.get(0)?, state: r.get(1)? }),
+            )
+            .optional()?;
+        Ok(Some(OrderView {
+            id: row.session.id,
+            flow: row.session.flow,
+            status: row.status,
+            notice: row.notice,
+            amount: row.session.amount,
+            currency: row.session.currency,
+            lines: row.session.lines,
+            transaction,
+            saved_token,
+            payment_request,
+        }))
+    }
+
+    /// A transaction's session, amount, captured and refunded amounts.
+    pub fn transaction(&self, id: &str) -> Result<Option<TransactionView>, rusqlite::Error> {
+        self.lock()
+            .query_row("SELECT id, amount, captured, refunded FROM transactions WHERE id = ?1", [id], |r| {
+                Ok(TransactionView { id: r.get(0)?, amount: r.get(1)?, captured: r.get(2)?, refunded: r.get(3)? })
+            })
+            .optional()
+    }
+
+    /// Adds to a transaction's captured or refunded amount.
+    pub fn add_to_transaction(&self, id: &str, captured: u64, refunded: u64) -> Result<(), rusqlite::Error> {
+        self.lock().execute(
+            "UPDATE transactions SET captured = captured + ?2, refunded = refunded + ?3 WHERE id = ?1",
+            params![id, captured, refunded],
+        )?;
+        Ok(())
+    }
+}
+
+fn insert_transaction(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    id: &str,
+    amount: u64,
+    currency: &str,
+) -> Result<(), rusqlite::Error> {
+    tx.execute(
+        "INSERT OR IGNORE INTO transactions (id, session_id, amount, currency) VALUES (?1, ?2, ?3, ?4)",
+        params![id, session_id, amount, currency],
+    )?;
+    Ok(())
+}
+
+/// Keeps a Klarna customer token under a reference of our own; the same token twice is kept once.
+fn insert_token(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    owner: &str,
+    token: &CustomerToken,
+) -> Result<(), rusqlite::Error> {
+    let scopes: Vec<&str> = token.scopes.iter().map(|s| scope_name(*s)).collect();
+    let reference = format!("kpbt_{}", uuid::Uuid::new_v4().simple());
+    tx.execute(
+        "INSERT OR IGNORE INTO customer_tokens (reference, klarna_token, scopes, owner, session_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![reference, token.customer_token, json(&scopes)?, owner, session_id],
+    )?;
+    Ok(())
+}

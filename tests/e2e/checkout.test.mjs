@@ -1,0 +1,357 @@
+// The whole flow in headless Chromium: the demo checkout (the npm package mounted through the
+// simulator's SDK stand-in) → partner-server → the embedded Klarna Network simulator → the
+// journey → webhooks → the confirmation page. Each test starts from a fresh page and checks
+// both where the shopper ends up and what the database holds.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBinary, launchChromium } from "./support.mjs";
+
+const root = new URL("../../", import.meta.url).pathname;
+const OPERATOR_KEY = "e2e-operator-key";
+let dir;
+let database;
+let server;
+let browser;
+
+/** Reads the partner database with Python's sqlite3 (an independent reader). */
+function db(sql, params = []) {
+  const program = [
+    "import json, sqlite3, sys",
+    "c = sqlite3.connect(sys.argv[1]); c.row_factory = sqlite3.Row",
+    "print(json.dumps([dict(r) for r in c.execute(sys.argv[2], json.loads(sys.argv[3]))]))",
+  ].join("\n");
+  return JSON.parse(execFileSync("python3", ["-c", program, database, sql, JSON.stringify(params)], { encoding: "utf8" }));
+}
+
+async function sim(path, body) {
+  const reply = await fetch(`${server.url}/klarna-sim${path}`, body === undefined ? {} : {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return reply.status === 204 ? null : reply.json();
+}
+
+async function waitUntil(what, check, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "partner-e2e-"));
+  database = join(dir, "partner.sqlite3");
+  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY], { cwd: root });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh checkout page; collects what the browser receives, to prove secrets stay out. */
+async function checkout(query, path = "/") {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.problems = [];
+  page.bodies = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/Failed to load resource/.test(message.text())) page.problems.push(message.text());
+  });
+  page.on("pageerror", (error) => page.problems.push(error.message));
+  page.on("response", async (response) => {
+    try {
+      page.bodies.push(await response.text());
+    } catch {
+      // Navigations and aborted requests have no body to read.
+    }
+  });
+  await page.goto(`${server.url}${path}?${new URLSearchParams(query)}`);
+  await page.waitForSelector("body[data-ready='true']");
+  page.orderId = await page.getAttribute("body", "data-order-id");
+  return page;
+}
+
+async function finish(page) {
+  await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
+  const status = await page.getAttribute("[data-order-status]", "data-order-status");
+  const leaked = page.bodies.some((body) => body.includes("krn:customer-token"));
+  assert.equal(leaked, false, "a Klarna customer token reached the browser");
+  assert.deepEqual(page.problems, [], "the page logged errors (CSP or script)");
+  await page.context().close();
+  return status;
+}
+
+/** Clicks the Klarna button and acts in the journey pop-up. */
+async function payInPopup(page, action = "approve", button = "[data-klarna-button]") {
+  const [popup] = await Promise.all([page.waitForEvent("popup"), page.click(button)]);
+  await popup.waitForSelector(`button[data-action=${action}]`);
+  await popup.click(`button[data-action=${action}]`);
+}
+
+function order(id) {
+  return {
+    session: db("SELECT * FROM checkout_sessions WHERE id = ?", [id])[0],
+    transactions: db("SELECT * FROM transactions WHERE session_id = ?", [id]),
+    tokens: db("SELECT * FROM customer_tokens WHERE session_id = ?", [id]),
+    requests: db("SELECT * FROM payment_requests WHERE session_id = ?", [id]),
+    attempts: db("SELECT * FROM attempts WHERE session_id = ? ORDER BY id", [id]),
+  };
+}
+
+test("a one-time purchase steps up in a pop-up and is authorized once", async () => {
+  const page = await checkout({ flow: "one_time", mode: "POPUP" });
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  const saved = order(page.orderId);
+  assert.equal(saved.transactions.length, 1);
+  assert.equal(saved.transactions[0].amount, 11800);
+  assert.match(saved.transactions[0].id, /^krn:payment:eu1:transaction:/);
+  assert.deepEqual(saved.requests.map((r) => [r.state, r.finalization]), [["COMPLETED", "DONE"]]);
+  assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
+});
+
+test("a one-time purchase steps up by redirect", async () => {
+  const page = await checkout({ flow: "one_time", mode: "REDIRECT" });
+  await Promise.all([page.waitForURL(/\/klarna-sim\/journey\//), page.click("[data-klarna-button]")]);
+  await page.click("button[data-action=approve]");
+  assert.equal(await finish(page), "AUTHORIZED");
+  assert.equal(order(page.orderId).transactions.length, 1);
+});
+
+test("saving Klarna without a purchase keeps the token on the server only", async () => {
+  const page = await checkout({ flow: "token_only", mode: "POPUP" });
+  await payInPopup(page);
+  const confirmation = page.locator("[data-saved-token]");
+  await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
+  const reference = await confirmation.textContent();
+  assert.equal(await finish(page), "TOKEN_SAVED");
+  const saved = order(page.orderId);
+  assert.equal(saved.transactions.length, 0);
+  assert.equal(saved.tokens.length, 1);
+  assert.equal(saved.tokens[0].reference, reference, "the page shows the backend's own reference");
+  assert.match(saved.tokens[0].reference, /^kpbt_/);
+  assert.match(saved.tokens[0].klarna_token, /^krn:customer-token:eu1:/);
+  assert.equal(saved.tokens[0].owner, "demo-shopper");
+  assert.deepEqual(JSON.parse(saved.tokens[0].scopes), ["payment:customer_present"]);
+});
+
+test("a purchase that saves Klarna authorizes the payment and keeps the token", async () => {
+  const page = await checkout({ flow: "token_with_purchase", mode: "POPUP" });
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  const saved = order(page.orderId);
+  assert.equal(saved.transactions.length, 1);
+  assert.equal(saved.tokens.length, 1);
+});
+
+test("a saved token pays in one click, with no journey", async () => {
+  const setup = await checkout({ flow: "token_only", mode: "POPUP" });
+  await payInPopup(setup);
+  assert.equal(await finish(setup), "TOKEN_SAVED");
+  const page = await checkout({ flow: "token_charge", mode: "POPUP" });
+  let popups = 0;
+  page.on("popup", () => popups++);
+  await page.click("[data-klarna-button]");
+  assert.equal(await finish(page), "AUTHORIZED");
+  assert.equal(popups, 0, "a one-click charge opened the journey");
+  const saved = order(page.orderId);
+  assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["SUCCESS", "APPROVED"]]);
+  assert.equal(saved.transactions.length, 1);
+});
+
+// The mixed rows of spec A1, through the whole stack: [scenario, journey?, final status,
+// transactions, tokens, notice].
+const MIXED = [
+  ["pay_approved_token_step_up", true, "AUTHORIZED", 1, 1, null],
+  ["pay_step_up_token_approved", true, "AUTHORIZED", 1, 1, null],
+  ["pay_approved_token_declined", false, "AUTHORIZED", 1, 0, "TOKEN_NOT_CREATED"],
+  ["pay_declined_token_approved", false, "DECLINED", 0, 1, "PURCHASE_FAILED_TOKEN_CREATED"],
+  ["pay_step_up_token_declined", true, "AUTHORIZED", 1, 0, "TOKEN_NOT_CREATED"],
+  ["pay_declined_token_step_up", false, "DECLINED", 0, 0, null],
+];
+
+for (const [scenario, journey, status, transactions, tokens, notice] of MIXED) {
+  test(`mixed row ${scenario}`, async () => {
+    const page = await checkout({ flow: "token_with_purchase", scenario, mode: "POPUP" });
+    if (journey) {
+      await payInPopup(page);
+    } else {
+      await page.click("[data-klarna-button]");
+    }
+    await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
+    const noticeElement = await page.$("[data-notice]");
+    const shownNotice = noticeElement && (await noticeElement.getAttribute("data-notice"));
+    assert.equal(await finish(page), status);
+    const saved = order(page.orderId);
+    assert.equal(saved.transactions.length, transactions, "transactions kept");
+    assert.equal(saved.tokens.length, tokens, "tokens kept");
+    assert.equal(saved.session.notice, notice);
+    if (notice) assert.equal(shownNotice, notice, "the confirmation page tells the shopper");
+    if (scenario === "pay_declined_token_step_up") {
+      assert.deepEqual(saved.requests.map((r) => r.state), ["CANCELED"], "the unused payment request was canceled");
+    }
+  });
+}
+
+test("a decline lands on the order page and is not replayed unchanged", async () => {
+  const page = await checkout({ flow: "one_time", scenario: "decline", mode: "POPUP" });
+  const id = page.orderId;
+  await page.click("[data-klarna-button]");
+  await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
+  const callsBefore = (await sim("/_sim/state")).authorize_calls;
+  const replay = await page.evaluate(async (checkoutSessionId) => {
+    const reply = await fetch("/api/authorize-payment", {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+      body: JSON.stringify({ payment_option_id: "klarna-sim-pay-later", context: { checkoutSessionId } }),
+    });
+    return { status: reply.status, body: await reply.json() };
+  }, id);
+  assert.equal(await finish(page), "DECLINED");
+  assert.equal(replay.status, 409);
+  assert.equal(replay.body.error_code, "DECLINE_NOT_REPLAYED");
+  assert.equal((await sim("/_sim/state")).authorize_calls, callsBefore, "the replay reached Klarna");
+  const saved = order(id);
+  assert.deepEqual(saved.attempts.map((a) => a.outcome), ["DECLINE", "REFUSED_REPLAY"]);
+  assert.equal(saved.transactions.length, 0);
+});
+
+test("a Klarna 5xx shows an error and the button works again", async () => {
+  await sim("/_sim/outcomes", { scenarios: ["http_500"] });
+  const page = await checkout({ flow: "one_time", mode: "POPUP" });
+  await page.click("[data-klarna-button]");
+  await page.waitForSelector("#notice:not([hidden])");
+  assert.equal(await page.getAttribute("#notice", "data-error-code"), "HTTP");
+  assert.match(await page.textContent("#notice"), /try again/);
+  assert.equal(await page.locator("[data-klarna-button]").isEnabled(), true);
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  assert.equal(order(page.orderId).transactions.length, 1);
+});
+
+test("the webhook arrives before the shopper returns", async () => {
+  await sim("/_sim/deliveries/hold", {});
+  const page = await checkout({ flow: "token_with_purchase", mode: "REDIRECT" });
+  const id = page.orderId;
+  let releaseReturn;
+  const returned = new Promise((resolve) => (releaseReturn = resolve));
+  await page.route("**/order/*/return*", async (route) => {
+    await returned;
+    await route.continue();
+  });
+  await Promise.all([page.waitForURL(/\/klarna-sim\/journey\//), page.click("[data-klarna-button]")]);
+  await page.click("button[data-action=approve]");
+  await sim("/_sim/deliveries/release", {});
+  await waitUntil("the webhook to finish the order", () => order(id).session.status === "AUTHORIZED");
+  const completed = db("SELECT * FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [order(id).requests[0].id]);
+  assert.equal(completed.length, 1);
+  assert.equal(completed[0].processed, 1);
+  releaseReturn();
+  assert.equal(await finish(page), "AUTHORIZED");
+  const saved = order(id);
+  assert.equal(saved.transactions.length, 1, "exactly one transaction");
+  assert.equal(saved.tokens.length, 1);
+});
+
+test("the webhook arrives after the shopper returns", async () => {
+  await sim("/_sim/deliveries/hold", {});
+  const page = await checkout({ flow: "token_with_purchase", mode: "POPUP" });
+  const id = page.orderId;
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED", "the return finished the order without the webhook");
+  const requestId = order(id).requests[0].id;
+  assert.equal(db("SELECT * FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [requestId]).length, 0);
+  await sim("/_sim/deliveries/release", {});
+  await waitUntil("the late webhook", () =>
+    db("SELECT processed FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [requestId])[0]?.processed === 1,
+  );
+  const saved = order(id);
+  assert.equal(saved.transactions.length, 1, "the late webhook made no second transaction");
+  assert.equal(saved.tokens.length, 1, "the token is kept once");
+  assert.equal(saved.session.status, "AUTHORIZED");
+});
+
+test("the shop's own button starts the journey with Klarna.Payment.initiate", async () => {
+  const page = await checkout({ flow: "one_time", mode: "POPUP" }, "/custom");
+  await payInPopup(page, "approve", "#pay-with-klarna");
+  assert.equal(await finish(page), "AUTHORIZED");
+  assert.equal(order(page.orderId).transactions.length, 1);
+});
+
+test("cross-site and malformed calls to the authorize route are refused", async () => {
+  const post = (headers, body = "{}") =>
+    fetch(`${server.url}/api/authorize-payment`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  assert.equal((await post({ origin: "http://evil.example", "idempotency-key": crypto.randomUUID() })).status, 403);
+  assert.equal((await post({ "content-type": "text/plain", "idempotency-key": crypto.randomUUID() })).status, 400);
+  assert.equal((await post({})).status, 400, "no Idempotency-Key");
+  const missing = await post({ "idempotency-key": crypto.randomUUID() }, JSON.stringify({ context: { checkoutSessionId: "ord_missing" } }));
+  assert.equal(missing.status, 404);
+});
+
+test("webhooks with a bad or missing signature, or stale, are refused; an event is handled once", async () => {
+  const { createHmac } = await import("node:crypto");
+  const event = (id, occurredAt) =>
+    JSON.stringify({
+      metadata: {
+        event_type: "payment.request.state-change.submitted",
+        event_id: id,
+        event_version: "v2",
+        occurred_at: occurredAt,
+        subject_account_id: "krn:partner:global:account:test:demo-shop",
+        recipient_account_id: "krn:partner:global:account:test:demo-shop",
+        webhook_id: "wh-test",
+        live: false,
+      },
+      payload: { payment_request_id: "krn:payment:eu1:request:not-ours", state: "SUBMITTED" },
+    });
+  const deliver = (body, signature) =>
+    fetch(`${server.url}/webhooks/klarna`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "klarna-signature": signature, "klarna-signing-key-id": "embedded-simulator" },
+      body,
+    });
+  const sign = (body, key = "demo-webhook-signing-key") => createHmac("sha256", key).update(body).digest("base64");
+  const fresh = event("evt-test-1", new Date().toISOString());
+  assert.equal((await deliver(fresh, sign(fresh, "wrong-key"))).status, 400);
+  assert.equal((await deliver(fresh, "")).status, 400);
+  assert.equal((await deliver(fresh.replace("SUBMITTED", "COMPLETED"), sign(fresh))).status, 400, "a body changed after signing");
+  const stale = event("evt-test-2", new Date(Date.now() - 25 * 3600 * 1000).toISOString());
+  assert.equal((await deliver(stale, sign(stale))).status, 400);
+  assert.equal((await deliver(fresh, sign(fresh))).status, 200);
+  assert.equal((await deliver(fresh, sign(fresh))).status, 200, "a redelivery is acknowledged");
+  assert.deepEqual(db("SELECT event_id, processed FROM webhook_events WHERE event_id LIKE 'evt-test-%'"), [{ event_id: "evt-test-1", processed: 1 }]);
+});
+
+test("the operator captures and refunds through Klarna; shoppers cannot", async () => {
+  const page = await checkout({ flow: "one_time", scenario: "approve", mode: "POPUP" });
+  await page.click("[data-klarna-button]");
+  assert.equal(await finish(page), "AUTHORIZED");
+  const transaction = order(page.orderId).transactions[0].id;
+  const operate = (kind, amount, key) =>
+    fetch(`${server.url}/operator/transactions/${encodeURIComponent(transaction)}/${kind}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ amount }),
+    });
+  assert.equal((await operate("captures", 5000)).status, 403);
+  assert.equal((await operate("captures", 5000, "not-the-key")).status, 403);
+  assert.equal((await operate("captures", 5000, OPERATOR_KEY)).status, 201);
+  assert.equal((await operate("refunds", 2000, OPERATOR_KEY)).status, 201);
+  const tooMuch = await operate("refunds", 9000, OPERATOR_KEY);
+  assert.equal(tooMuch.status, 422, "Klarna's refusal is passed on");
+  assert.equal((await tooMuch.json()).error_code, "VALIDATION_ERROR");
+  const saved = db("SELECT amount, captured, refunded FROM transactions WHERE id = ?", [transaction]);
+  assert.deepEqual(saved, [{ amount: 11800, captured: 5000, refunded: 2000 }]);
+  const atKlarna = (await sim("/_sim/state")).transactions[transaction].details;
+  assert.deepEqual([atKlarna.captured_amount, atKlarna.refunded_amount], [5000, 2000]);
+});
