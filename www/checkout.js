@@ -11,7 +11,9 @@ const choice = {
   handoff: query.get("handoff") ?? "paymentRequestId",
   scope: query.get("scope") ?? "customer_present",
 };
-const variant = document.body.dataset.variant;
+// `/custom` is the same checkout with the shop's own button instead of Klarna's.
+const variant = location.pathname === "/custom" ? "custom" : "button";
+document.body.dataset.variant = variant;
 const notice = document.querySelector("#notice");
 
 function show(message, code) {
@@ -63,6 +65,24 @@ function wireControls() {
   });
 }
 
+/** The shop's own button, where Klarna's would be mounted, and a hint that says so. */
+function ownButtonInPlaceOfKlarnas() {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.id = "pay-with-klarna";
+  button.className = "own-button";
+  button.textContent = "Continue to Klarna";
+  button.disabled = true;
+  document.querySelector("#klarna-button-container").replaceChildren(button);
+  const hint = document.querySelector(".hint");
+  hint.textContent = "This page starts Klarna from the shop's own button with Klarna.Payment.initiate. ";
+  const back = document.createElement("a");
+  back.href = "/";
+  back.textContent = "Back to Klarna's button";
+  hint.append(back);
+  return button;
+}
+
 async function main() {
   wireControls();
   const [, config, order] = await Promise.all([
@@ -94,7 +114,7 @@ async function main() {
     .shape("pill")
     .build();
 
-  const ownButton = document.querySelector("#pay-with-klarna");
+  const ownButton = variant === "custom" ? ownButtonInPlaceOfKlarnas() : null;
   Klarna.Payment.on("error", (error) => {
     const code = error?.code ?? error?.errorCode ?? "ERROR";
     const retry = error?.recoverable ? " Please try again." : "";
@@ -106,7 +126,7 @@ async function main() {
     if (ownButton) ownButton.disabled = false;
   });
 
-  if (variant === "custom") {
+  if (ownButton) {
     ownButton.disabled = false;
     ownButton.addEventListener("click", () => {
       ownButton.disabled = true;

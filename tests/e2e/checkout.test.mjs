@@ -239,6 +239,18 @@ test("a Klarna 5xx shows an error and the button works again", async () => {
   assert.equal(order(page.orderId).transactions.length, 1);
 });
 
+test("a shopper who cancels in Klarna's journey can pay on the next click", async () => {
+  const page = await checkout({ flow: "one_time", mode: "POPUP" });
+  await payInPopup(page, "cancel");
+  await page.waitForSelector("#notice[data-error-code='ABORTED']");
+  await waitUntil("the canceled webhook", () => order(page.orderId).session.status === "CANCELED");
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  const saved = order(page.orderId);
+  assert.deepEqual(saved.requests.map((r) => r.state).sort(), ["CANCELED", "COMPLETED"]);
+  assert.equal(saved.transactions.length, 1);
+});
+
 test("the webhook arrives before the shopper returns", async () => {
   await sim("/_sim/deliveries/hold", {});
   const page = await checkout({ flow: "token_with_purchase", mode: "REDIRECT" });

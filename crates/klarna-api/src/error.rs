@@ -20,6 +20,13 @@ pub struct ErrorBody {
     pub validation_errors: Vec<ValidationError>,
 }
 
+impl ErrorBody {
+    /// An error body without validation errors.
+    pub fn new(error_id: String, error_type: ErrorType, error_code: &str, error_message: String) -> Self {
+        Self { error_id, error_type, error_code: error_code.into(), error_message, validation_errors: Vec::new() }
+    }
+}
+
 /// `error_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -14,13 +14,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, error_type: ErrorType, code: &str, message: impl Into<String>) -> Self {
-        let body = ErrorBody {
-            error_id: uuid::Uuid::new_v4().to_string(),
-            error_type,
-            error_code: code.to_owned(),
-            error_message: message.into(),
-            validation_errors: Vec::new(),
-        };
+        let body = ErrorBody::new(uuid::Uuid::new_v4().to_string(), error_type, code, message.into());
         Self { status, body }
     }
 

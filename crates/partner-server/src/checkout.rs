@@ -71,24 +71,6 @@ impl Scope {
 /// The currency of the demo shop.
 pub const CURRENCY: &str = "USD";
 
-/// The simulator's scenario words a demo session may ask for (spec A3).
-pub const SCENARIOS: [&str; 14] = [
-    "approve",
-    "step_up",
-    "decline",
-    "pay_approved_token_step_up",
-    "pay_step_up_token_approved",
-    "pay_approved_token_declined",
-    "pay_declined_token_approved",
-    "pay_step_up_token_declined",
-    "pay_declined_token_step_up",
-    "http_500",
-    "timeout",
-    "rate_limited",
-    "malformed",
-    "slow:1500",
-];
-
 /// A checkout session as the server keeps it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {

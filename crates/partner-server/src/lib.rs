@@ -44,7 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
     let www = app.config.www.clone();
     let pages = Router::new()
         .route_service("/", ServeFile::new(www.join("index.html")))
-        .route_service("/custom", ServeFile::new(www.join("custom.html")))
+        .route_service("/custom", ServeFile::new(www.join("index.html")))
         .nest_service("/assets", ServeDir::new(&www))
         .nest_service("/pkg", ServeDir::new(&app.config.pkg))
         .route("/order/{id}", get(routes::orders::page))

@@ -122,9 +122,9 @@ impl Status {
             .unwrap_or(Self::Created)
     }
 
-    /// Whether nothing more will happen to the order.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Authorized | Self::TokenSaved | Self::Declined | Self::Canceled | Self::Expired)
+    /// Whether the order got what it came for; a declined, canceled or expired one may try again.
+    pub fn is_done(self) -> bool {
+        matches!(self, Self::Authorized | Self::TokenSaved)
     }
 }
 

@@ -84,7 +84,7 @@ pub async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: By
             "REFUSED_REPLAY",
         );
     }
-    if row.status.is_final() {
+    if row.status.is_done() {
         return refuse(
             ApiError::conflict("ORDER_FINISHED", format!("this order is already {}", row.status.as_str())),
             "REFUSED_FINISHED",

@@ -52,6 +52,38 @@ fn relay(reply: Reply<serde_json::Value>) -> Result<(), ApiError> {
     }
 }
 
+/// What the operator does to a transaction.
+#[derive(Clone, Copy)]
+enum Operation {
+    Capture,
+    Refund,
+}
+
+async fn operate(
+    app: &App,
+    id: &str,
+    headers: &HeaderMap,
+    body: Amount,
+    operation: Operation,
+) -> Result<(StatusCode, Json<TransactionView>), ApiError> {
+    authorized(app, headers)?;
+    app.store.transaction(id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
+    match operation {
+        Operation::Capture => {
+            let request = CaptureRequest { amount: body.amount, payment_capture_reference: body.reference.clone() };
+            relay(app.klarna.capture(id, &request, &key("capture", id, &body)).await)?;
+            app.store.add_to_transaction(id, body.amount, 0)?;
+        }
+        Operation::Refund => {
+            let request = RefundRequest { amount: body.amount, payment_refund_reference: body.reference.clone() };
+            relay(app.klarna.refund(id, &request, &key("refund", id, &body)).await)?;
+            app.store.add_to_transaction(id, 0, body.amount)?;
+        }
+    }
+    let view = app.store.transaction(id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
 /// `POST /operator/transactions/{id}/captures`.
 pub async fn capture(
     State(app): State<Arc<App>>,
@@ -59,13 +91,7 @@ pub async fn capture(
     headers: HeaderMap,
     Json(body): Json<Amount>,
 ) -> Result<(StatusCode, Json<TransactionView>), ApiError> {
-    authorized(&app, &headers)?;
-    app.store.transaction(&id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
-    let request = CaptureRequest { amount: body.amount, payment_capture_reference: body.reference.clone() };
-    relay(app.klarna.capture(&id, &request, &key("capture", &id, &body)).await)?;
-    app.store.add_to_transaction(&id, body.amount, 0)?;
-    let view = app.store.transaction(&id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
-    Ok((StatusCode::CREATED, Json(view)))
+    operate(&app, &id, &headers, body, Operation::Capture).await
 }
 
 /// `POST /operator/transactions/{id}/refunds`.
@@ -75,11 +101,5 @@ pub async fn refund(
     headers: HeaderMap,
     Json(body): Json<Amount>,
 ) -> Result<(StatusCode, Json<TransactionView>), ApiError> {
-    authorized(&app, &headers)?;
-    app.store.transaction(&id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
-    let request = RefundRequest { amount: body.amount, payment_refund_reference: body.reference.clone() };
-    relay(app.klarna.refund(&id, &request, &key("refund", &id, &body)).await)?;
-    app.store.add_to_transaction(&id, 0, body.amount)?;
-    let view = app.store.transaction(&id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
-    Ok((StatusCode::CREATED, Json(view)))
+    operate(&app, &id, &headers, body, Operation::Refund).await
 }

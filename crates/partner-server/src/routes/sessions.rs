@@ -44,9 +44,7 @@ pub async fn create(
     })?;
     let scenario = body.scenario.filter(|s| !s.is_empty());
     if let Some(word) = &scenario {
-        if !checkout::SCENARIOS.contains(&word.as_str()) {
-            return Err(ApiError::bad_request("UNKNOWN_SCENARIO", format!("unknown simulator scenario {word:?}")));
-        }
+        word.parse::<klarna_sim::Scenario>().map_err(|problem| ApiError::bad_request("UNKNOWN_SCENARIO", problem))?;
     }
     let lines = checkout::cart(flow);
     let session = Session {
