@@ -109,8 +109,9 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The button's look.
     pub button: ButtonOptions,
-    /// Problems a setter found that only the browser layer could see (a wrong JS type).
-    pub problems: Vec<String>,
+    /// Problems a setter found that only the browser layer could see (a wrong JS type), by
+    /// setter: a later valid call to the same setter clears its problem.
+    pub problems: Vec<(&'static str, String)>,
 }
 
 /// The checked configuration one click follows.
@@ -142,6 +143,8 @@ pub trait Page {
     fn origin(&self) -> &str;
     /// Resolves `input` against the page URL, or `None` when it is not a URL.
     fn resolve(&self, input: &str) -> Option<UrlParts>;
+    /// Parses `input` as an absolute URL, or `None`.
+    fn parse_absolute(&self, input: &str) -> Option<UrlParts>;
 }
 
 fn config(message: impl Into<String>) -> ButtonError {
@@ -170,9 +173,15 @@ fn is_header_name(name: &str) -> bool {
 }
 
 impl Settings {
-    /// Records a problem found while reading a setter's argument.
-    pub fn reject(&mut self, problem: impl Into<String>) {
-        self.problems.push(problem.into());
+    /// Records the problem `setter` found with its argument, replacing an earlier one.
+    pub fn reject(&mut self, setter: &'static str, problem: impl Into<String>) {
+        self.accept(setter);
+        self.problems.push((setter, problem.into()));
+    }
+
+    /// Forgets the problem of an earlier call to `setter`: it was called again, correctly.
+    pub fn accept(&mut self, setter: &'static str) {
+        self.problems.retain(|(name, _)| *name != setter);
     }
 
     /// Adds a request header (a later value for the same name replaces the earlier one).
@@ -183,7 +192,7 @@ impl Settings {
 
     /// Checks everything and returns the plan, or the first problem as a `CONFIG` error.
     pub fn validate(&self, page: &impl Page) -> Result<Plan, ButtonError> {
-        if let Some(problem) = self.problems.first() {
+        if let Some((_, problem)) = self.problems.first() {
             return Err(config(problem.clone()));
         }
         let endpoint = self.endpoint.as_deref().ok_or_else(|| config("buttonConfig needs the backend endpoint"))?;
@@ -192,7 +201,9 @@ impl Settings {
 
         let mut allowed_origins = Vec::with_capacity(self.allowed_origins.len());
         for origin in &self.allowed_origins {
-            let parts = resolve(page, "allowReturnOrigin", origin)?;
+            let parts = page.parse_absolute(origin).ok_or_else(|| {
+                config(format!("allowReturnOrigin(\"{origin}\") needs an absolute origin such as https://shop.example"))
+            })?;
             let origin = parts
                 .check_allowed_origin()
                 .map_err(|why| config(format!("allowReturnOrigin(\"{origin}\"): {why}")))?;
@@ -238,8 +249,11 @@ impl Settings {
             if RESERVED_HEADERS.iter().any(|reserved| name.eq_ignore_ascii_case(reserved)) {
                 return Err(config(format!("header \"{name}\" is set by the package and cannot be replaced")));
             }
-            if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                return Err(config(format!("header \"{name}\" has a line break or NUL in its value")));
+            // What `Headers.set` accepts: Latin-1 without control characters (tab allowed).
+            if value.chars().any(|c| c > '\u{ff}' || (c.is_control() && c != '\t')) {
+                return Err(config(format!(
+                    "header \"{name}\" has a line break, a control character or a character beyond Latin-1 in its value"
+                )));
             }
         }
         self.check_button()?;
@@ -309,6 +323,9 @@ mod tests {
             } else {
                 Some(url(input))
             }
+        }
+        fn parse_absolute(&self, input: &str) -> Option<UrlParts> {
+            input.contains(':').then(|| url(input))
         }
     }
 
@@ -426,6 +443,7 @@ mod tests {
             ("Idempotency-Key", "x", "set by the package"),
             ("content-type", "text/plain", "set by the package"),
             ("X-Evil", "a\r\nSet-Cookie: x", "line break"),
+            ("X-Price", "5 €", "beyond Latin-1"),
         ] {
             let mut settings = minimal();
             settings.header(name.into(), value.into());
@@ -450,9 +468,26 @@ mod tests {
     #[test]
     fn the_first_recorded_problem_wins() {
         let mut settings = minimal();
-        settings.reject("context must be JSON-serializable");
-        settings.reject("successUrl must be a string");
+        settings.reject("context", "context must be JSON-serializable");
+        settings.reject("successUrl", "successUrl must be a string");
         assert_eq!(error_of(&settings), "context must be JSON-serializable");
+    }
+
+    #[test]
+    fn a_corrected_setter_call_clears_its_problem() {
+        let mut settings = minimal();
+        settings.reject("timeoutMs", "timeoutMs must be a number");
+        settings.reject("successUrl", "successUrl must be a string");
+        settings.accept("timeoutMs");
+        assert_eq!(error_of(&settings), "successUrl must be a string");
+        settings.accept("successUrl");
+        assert!(settings.validate(&TestPage).is_ok());
+    }
+
+    #[test]
+    fn allowed_origins_must_be_absolute() {
+        let settings = Settings { allowed_origins: vec!["pay.partner.example".into()], ..minimal() };
+        assert!(error_of(&settings).contains("absolute origin"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The body is parsed by the browser's own `JSON.parse` (no JSON parser is shipped in the
 //! package), then read through the small [`Json`] view below into the `klarna-api` model.
 //! Only what the browser needs is read: the two results, the transaction id, and the
-//! payment request's id and URL. The customer token is never read, so it cannot leak
+//! payment request's id and URL; any other field may hold anything. The customer token is never read, so it cannot leak
 //! further even when a backend sends it.
 
 use klarna_api::authorize::{CustomerInteraction, StateContext};
@@ -109,7 +109,7 @@ fn read_reply<J: Json>(root: &J) -> Result<AuthorizeResponse, ButtonError> {
             };
             Some(PaymentTransactionResponse {
                 result: result(&part)?,
-                result_reason: text(&part, "result_reason")?,
+                result_reason: None,
                 payment_transaction: id.map(|payment_transaction_id| PaymentTransaction {
                     payment_transaction_id,
                     payment_transaction_reference: None,

@@ -46,6 +46,14 @@ pub fn hand_off(
                     let url = request.url().ok_or_else(|| {
                         ButtonError::new(ErrorCode::InvalidResponse, "the step-up reply has no payment_request_url")
                     })?;
+                    // The URL is passed on as sent, so it must already be clean: the browser's
+                    // parser would quietly strip what the SDK then receives.
+                    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                        return Err(ButtonError::new(
+                            ErrorCode::InvalidResponse,
+                            "the payment_request_url has spaces or control characters",
+                        ));
+                    }
                     let parts = parse_absolute(url).ok_or_else(|| {
                         ButtonError::new(ErrorCode::InvalidResponse, "the payment_request_url is not an absolute URL")
                     })?;
@@ -149,6 +157,8 @@ mod tests {
             ("http://pay.klarna.example/r/1", ErrorCode::UnsafeUrl),
             ("javascript://alert(1)", ErrorCode::UnsafeUrl),
             ("/relative/path", ErrorCode::InvalidResponse),
+            (" https://pay.klarna.example/r/1", ErrorCode::InvalidResponse),
+            ("https://pay.klarna.example/r/1\n", ErrorCode::InvalidResponse),
         ] {
             let error = run(&with_url(u), &plan(HandoffKind::PaymentRequestUrl, None)).unwrap_err();
             assert_eq!(error.code, code, "{u}");

@@ -14,12 +14,15 @@ use crate::handoff::hand_off;
 use crate::js;
 use crate::transport;
 
+/// How long past its timeout a pending attempt is given up on.
+const STUCK_AFTER_TIMEOUT_MS: f64 = 5_000.0;
+
 /// The state behind one built config's `initiate`.
 pub struct Click {
     plan: Plan,
     on_outcome: Option<Function>,
-    /// The attempt in flight; further clicks get the same promise.
-    pending: Cell<Option<Promise>>,
+    /// The attempt in flight and when it started; further clicks get the same promise.
+    pending: Cell<Option<(Promise, f64)>>,
 }
 
 impl Click {
@@ -33,11 +36,16 @@ impl Click {
         &self.plan
     }
 
-    /// `initiate(params)`: the pending attempt's promise, or a new attempt.
+    /// `initiate(params)`: the pending attempt's promise, or a new attempt. An attempt still
+    /// pending well past its timeout is given up on (something outside threw or never
+    /// answered), so the button can never stay stuck.
     pub fn start(self: &Rc<Self>, params: JsValue) -> Promise {
-        if let Some(pending) = self.pending.take() {
-            self.pending.set(Some(pending.clone()));
-            return pending;
+        let now = js_sys::Date::now();
+        if let Some((pending, started)) = self.pending.take() {
+            if now - started <= f64::from(self.plan.timeout_ms) + STUCK_AFTER_TIMEOUT_MS {
+                self.pending.set(Some((pending.clone(), started)));
+                return pending;
+            }
         }
         let click = Rc::clone(self);
         let promise = future_to_promise(async move {
@@ -45,7 +53,7 @@ impl Click {
             click.pending.set(None);
             result.map_err(ButtonError::into_js)
         });
-        self.pending.set(Some(promise.clone()));
+        self.pending.set(Some((promise.clone(), now)));
         promise
     }
 
@@ -59,10 +67,10 @@ impl Click {
         js::handoff_object(&handoff).ok_or_else(declined)
     }
 
-    /// Tells `onOutcome`; whatever the callback does, the result stays the same.
+    /// Tells `onOutcome`; whatever the callback does (throw, reject), the result stays the same.
     fn notify(&self, classified: &Classified) {
         if let Some(callback) = &self.on_outcome {
-            let _ = callback.call1(&JsValue::UNDEFINED, &js::outcome_object(classified));
+            js::call_ignoring_errors(callback, &js::outcome_object(classified));
         }
     }
 }

@@ -1,14 +1,42 @@
 //! Every conversion between JavaScript values and the pure core, in one thin module.
 
-use js_sys::{Array, Object, Reflect, JSON};
+use js_sys::{Array, Function, Object, Reflect, JSON};
 use klarna_api::OutcomeKind;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 
 use crate::builder::{ButtonOptions, Page, Plan};
 use crate::classify::{Classified, Json};
 use crate::error::{ButtonError, ErrorCode};
 use crate::handoff::Handoff;
 use crate::url_policy::{check_payment_request_id, UrlParts};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`; a synchronous throw (from a wrapper, say) becomes an `Err`.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    pub fn fetch(input: &str, init: &web_sys::RequestInit) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getOwnPropertyDescriptor)]
+    fn own_property(object: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+}
+
+/// `stream.getReader()`; a locked stream becomes an `Err`.
+pub fn reader(stream: &JsValue) -> Result<JsValue, JsValue> {
+    let get_reader: Function = Reflect::get(stream, &JsValue::from_str("getReader"))?.dyn_into()?;
+    get_reader.call0(stream)
+}
+
+/// Calls `callback(argument)`, ignoring what it throws, and what its promise rejects with.
+pub fn call_ignoring_errors(callback: &Function, argument: &JsValue) {
+    let Ok(returned) = callback.call1(&JsValue::UNDEFINED, argument) else { return };
+    if let Some(promise) = returned.dyn_ref::<js_sys::Promise>() {
+        let ignore = Closure::once_into_js(|_: JsValue| {});
+        let _ = Reflect::get(promise, &JsValue::from_str("catch"))
+            .ok()
+            .and_then(|catch| catch.dyn_into::<Function>().ok())
+            .map(|catch| catch.call1(promise, &ignore));
+    }
+}
 
 /// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
 pub fn set(object: &Object, key: &str, value: &JsValue) {
@@ -31,11 +59,9 @@ impl Json for JsValue {
         if !Json::is_object(self) {
             return None;
         }
-        let key = JsValue::from_str(key);
-        if !Object::has_own(self.unchecked_ref::<Object>(), &key) {
-            return None;
-        }
-        Reflect::get(self, &key).ok()
+        // Own properties only: a page that added to Object.prototype cannot inject fields.
+        let descriptor = own_property(self, key).ok().filter(JsValue::is_object)?;
+        Reflect::get(&descriptor, &JsValue::from_str("value")).ok()
     }
 
     fn string(&self) -> Option<String> {
@@ -102,6 +128,10 @@ impl Page for BrowserPage {
     fn resolve(&self, input: &str) -> Option<UrlParts> {
         parse_url(input, Some(&self.href))
     }
+
+    fn parse_absolute(&self, input: &str) -> Option<UrlParts> {
+        parse_url(input, None)
+    }
 }
 
 fn bad_params(message: &str) -> ButtonError {
@@ -125,7 +155,7 @@ pub fn request_body(params: &JsValue, context_json: Option<&str>) -> Result<Stri
         }
         let acquiring = Reflect::get(params, &JsValue::from_str("acquiringConfig"))
             .map_err(|_| bad_params("initiate could not read its parameters"))?;
-        if acquiring.is_object() && !Array::is_array(&acquiring) {
+        if acquiring.is_object() {
             set(&body, "acquiring_config", &acquiring);
         } else if !acquiring.is_undefined() && !acquiring.is_null() {
             return Err(bad_params("initiate: acquiringConfig must be an object"));

@@ -110,8 +110,9 @@ struct Draft {
     on_outcome: Option<Function>,
 }
 
-/// The builder `buttonConfig` returns. Every setter changes this builder and returns it,
-/// so both chaining and `b.declineUrl(x); b.build()` work.
+/// The builder `buttonConfig` returns. Every setter changes this builder and returns a
+/// handle to it (a new JavaScript object over the same state), so both chaining and
+/// `b.declineUrl(x); b.build()` work.
 #[wasm_bindgen]
 #[derive(Clone)]
 pub struct ButtonConfigBuilder {
@@ -128,11 +129,14 @@ impl ButtonConfigBuilder {
         self.clone()
     }
 
-    fn text(&self, value: JsValue, field: &str, slot: fn(&mut Settings) -> &mut Option<String>) -> Self {
+    fn text(&self, value: JsValue, field: &'static str, slot: fn(&mut Settings) -> &mut Option<String>) -> Self {
         let text = value.as_string();
         self.with(|draft| match text {
-            Some(text) => *slot(&mut draft.settings) = Some(text),
-            None => draft.settings.reject(format!("{field} must be a string")),
+            Some(text) => {
+                draft.settings.accept(field);
+                *slot(&mut draft.settings) = Some(text);
+            }
+            None => draft.settings.reject(field, format!("{field} must be a string")),
         })
     }
 }
@@ -167,8 +171,11 @@ impl ButtonConfigBuilder {
     pub fn timeout_ms(&self, #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> Self {
         let ms = ms.as_f64();
         self.with(|draft| match ms {
-            Some(ms) => draft.settings.timeout_ms = Some(ms),
-            None => draft.settings.reject("timeoutMs must be a number"),
+            Some(ms) => {
+                draft.settings.accept("timeoutMs");
+                draft.settings.timeout_ms = Some(ms);
+            }
+            None => draft.settings.reject("timeoutMs", "timeoutMs must be a number"),
         })
     }
 
@@ -181,17 +188,20 @@ impl ButtonConfigBuilder {
         let (name, value) = (name.as_string(), value.as_string());
         self.with(|draft| match (name, value) {
             (Some(name), Some(value)) => draft.settings.header(name, value),
-            _ => draft.settings.reject("header takes a name and a value, both strings"),
+            _ => draft.settings.reject("header", "header takes a name and a value, both strings"),
         })
     }
 
     /// Any JSON value, sent to the backend as `context` (copied now; later changes to the
     /// object are not sent).
-    pub fn context(&self, #[wasm_bindgen(unchecked_param_type = "JsonValue")] value: JsValue) -> Self {
+    pub fn context(&self, #[wasm_bindgen(unchecked_param_type = "JsonValue | object")] value: JsValue) -> Self {
         let json = js::to_json(&value);
         self.with(|draft| match json {
-            Some(json) => draft.settings.context_json = Some(json),
-            None => draft.settings.reject("context must be a JSON value"),
+            Some(json) => {
+                draft.settings.accept("context");
+                draft.settings.context_json = Some(json);
+            }
+            None => draft.settings.reject("context", "context must be a JSON value"),
         })
     }
 
@@ -201,7 +211,7 @@ impl ButtonConfigBuilder {
         let origin = origin.as_string();
         self.with(|draft| match origin {
             Some(origin) => draft.settings.allowed_origins.push(origin),
-            None => draft.settings.reject("allowReturnOrigin takes an origin string"),
+            None => draft.settings.reject("allowReturnOrigin", "allowReturnOrigin takes an origin string"),
         })
     }
 
@@ -213,8 +223,11 @@ impl ButtonConfigBuilder {
     ) -> Self {
         let callback = callback.dyn_into::<Function>().ok();
         self.with(|draft| match callback {
-            Some(callback) => draft.on_outcome = Some(callback),
-            None => draft.settings.reject("onOutcome takes a function"),
+            Some(callback) => {
+                draft.settings.accept("onOutcome");
+                draft.on_outcome = Some(callback);
+            }
+            None => draft.settings.reject("onOutcome", "onOutcome takes a function"),
         })
     }
 
@@ -234,11 +247,14 @@ impl ButtonConfigBuilder {
     }
 
     /// The button's intents, such as `["PAY"]`.
-    pub fn intents(&self, #[wasm_bindgen(unchecked_param_type = "Intent[]")] intents: JsValue) -> Self {
+    pub fn intents(&self, #[wasm_bindgen(unchecked_param_type = "readonly Intent[]")] intents: JsValue) -> Self {
         let intents = js::string_list(&intents);
         self.with(|draft| match intents {
-            Some(intents) => draft.settings.button.intents = Some(intents),
-            None => draft.settings.reject("intents must be an array of strings"),
+            Some(intents) => {
+                draft.settings.accept("intents");
+                draft.settings.button.intents = Some(intents);
+            }
+            None => draft.settings.reject("intents", "intents must be an array of strings"),
         })
     }
 

@@ -3,11 +3,13 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response, Window};
+
+use crate::js;
 
 use crate::builder::Plan;
 use crate::error::{ButtonError, ErrorCode};
@@ -15,7 +17,7 @@ use crate::error::{ButtonError, ErrorCode};
 /// The largest reply read, as Klarna's own request limit: 1 MB.
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
-/// The backend's reply: its status and its whole body.
+/// The backend's reply: its status and its whole body (empty when an error page was too large).
 #[derive(Debug)]
 pub struct Reply {
     /// HTTP status.
@@ -24,22 +26,36 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// Aborts the request when the time is up; clears its timer when dropped.
+/// Aborts the request when the time is up, and rejects [`Deadline::race`] then even if a
+/// `fetch` wrapper ignores the abort signal; clears its timer when dropped.
 struct Deadline {
     window: Window,
     timer: i32,
     fired: Rc<Cell<bool>>,
+    expired: Promise,
     _on_time_up: Closure<dyn FnMut()>,
+    _ignore: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Deadline {
     fn start(window: &Window, controller: &AbortController, timeout_ms: u32) -> Result<Self, ButtonError> {
         let fired = Rc::new(Cell::new(false));
+        let reject_slot: Rc<Cell<Option<Function>>> = Rc::new(Cell::new(None));
+        let expired = {
+            let slot = reject_slot.clone();
+            Promise::new(&mut |_resolve, reject| slot.set(Some(reject)))
+        };
+        // Nobody may be waiting on `expired` when it rejects: handled, it is no console error.
+        let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+        let _ = expired.catch(&ignore);
         let on_time_up = {
             let (fired, controller) = (fired.clone(), controller.clone());
             Closure::once(move || {
                 fired.set(true);
                 controller.abort();
+                if let Some(reject) = reject_slot.take() {
+                    let _ = reject.call0(&JsValue::UNDEFINED);
+                }
             })
         };
         let timer = window
@@ -48,7 +64,12 @@ impl Deadline {
                 i32::try_from(timeout_ms).unwrap_or(i32::MAX),
             )
             .map_err(|_| ButtonError::new(ErrorCode::Network, "could not start the request timer"))?;
-        Ok(Self { window: window.clone(), timer, fired, _on_time_up: on_time_up })
+        Ok(Self { window: window.clone(), timer, fired, expired, _on_time_up: on_time_up, _ignore: ignore })
+    }
+
+    /// Waits for `promise`, or fails once the time is up, whichever comes first.
+    async fn race(&self, promise: &Promise) -> Result<JsValue, JsValue> {
+        JsFuture::from(Promise::race(&Array::of2(promise, &self.expired))).await
     }
 
     /// The error for a failed request: `TIMEOUT` if the deadline aborted it, else `NETWORK`.
@@ -82,29 +103,33 @@ pub async fn post(plan: &Plan, idempotency_key: &str, body: &str) -> Result<Repl
     init.set_signal(Some(&controller.signal()));
 
     let deadline = Deadline::start(&window, &controller, plan.timeout_ms)?;
-    let response = JsFuture::from(window.fetch_with_str_and_init(&plan.endpoint, &init))
+    // A throwing or promise-less `fetch` (a wrapper, say) becomes a NETWORK error, not a stuck click.
+    let fetched = js::fetch(&plan.endpoint, &init)
+        .map_err(|_| ButtonError::new(ErrorCode::Network, "fetch threw before sending the request"))?;
+    let response = deadline
+        .race(&Promise::resolve(&fetched))
         .await
         .map_err(|_| deadline.failure(plan.timeout_ms, "could not reach the backend"))?;
     let response: Response =
         response.dyn_into().map_err(|_| ButtonError::new(ErrorCode::Network, "fetch did not give a Response"))?;
+    let status = response.status();
     let declared = response.headers().get("content-length").ok().flatten();
-    if declared.and_then(|length| length.trim().parse::<usize>().ok()).is_some_and(|length| length > MAX_REPLY_BYTES) {
-        controller.abort();
-        return Err(too_large());
-    }
-    let body = match read_capped(&response).await {
-        Ok(body) => body,
+    let declared_too_large =
+        declared.and_then(|length| length.trim().parse::<usize>().ok()).is_some_and(|length| length > MAX_REPLY_BYTES);
+    let body = if declared_too_large { Err(Cut::TooLarge) } else { read_capped(&response, &deadline).await };
+    match body {
+        Ok(body) => Ok(Reply { status, body }),
+        // An oversized error page still says what the status says; an oversized 2xx is refused.
         Err(Cut::TooLarge) => {
             controller.abort();
-            return Err(too_large());
+            if (200..300).contains(&status) {
+                Err(ButtonError::new(ErrorCode::InvalidResponse, "the backend's reply is larger than 1 MB"))
+            } else {
+                Ok(Reply { status, body: Vec::new() })
+            }
         }
-        Err(Cut::Failed) => return Err(deadline.failure(plan.timeout_ms, "the backend's reply was cut off")),
-    };
-    Ok(Reply { status: response.status(), body })
-}
-
-fn too_large() -> ButtonError {
-    ButtonError::new(ErrorCode::InvalidResponse, "the backend's reply is larger than 1 MB")
+        Err(Cut::Failed) => Err(deadline.failure(plan.timeout_ms, "the backend's reply was cut off")),
+    }
 }
 
 fn request_headers(plan: &Plan, idempotency_key: &str) -> Result<Headers, ButtonError> {
@@ -125,28 +150,28 @@ enum Cut {
 }
 
 /// Reads the body chunk by chunk and stops as soon as it passes [`MAX_REPLY_BYTES`].
-async fn read_capped(response: &Response) -> Result<Vec<u8>, Cut> {
+async fn read_capped(response: &Response, deadline: &Deadline) -> Result<Vec<u8>, Cut> {
     let Some(stream) = response.body() else {
         // No stream (an empty body, or a fetch without streams): read it whole.
         let buffer =
-            JsFuture::from(response.array_buffer().map_err(|_| Cut::Failed)?).await.map_err(|_| Cut::Failed)?;
+            deadline.race(&response.array_buffer().map_err(|_| Cut::Failed)?).await.map_err(|_| Cut::Failed)?;
         let bytes = Uint8Array::new(&buffer);
         if bytes.length() as usize > MAX_REPLY_BYTES {
             return Err(Cut::TooLarge);
         }
         return Ok(bytes.to_vec());
     };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let reader: ReadableStreamDefaultReader = js::reader(&stream).map_err(|_| Cut::Failed)?.unchecked_into();
     let mut body = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|_| Cut::Failed)?;
+        let chunk = deadline.race(&reader.read()).await.map_err(|_| Cut::Failed)?;
         let done = Reflect::get(&chunk, &JsValue::from_str("done")).map_err(|_| Cut::Failed)?;
         if done.as_bool().unwrap_or(true) {
             return Ok(body);
         }
         let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| Cut::Failed)?;
         let bytes: Uint8Array = value.dyn_into().map_err(|_| Cut::Failed)?;
-        if body.len() + bytes.length() as usize > MAX_REPLY_BYTES {
+        if body.len().saturating_add(bytes.length() as usize) > MAX_REPLY_BYTES {
             let _: Promise = reader.cancel();
             return Err(Cut::TooLarge);
         }

@@ -61,6 +61,11 @@ mod each {
         doubleClick,
         timeout,
         fastReplyClearsTheTimer,
+        fetchThatThrows,
+        fetchThatIgnoresAbort,
+        doubleClickOnAFailingAttempt,
+        correctedSetterCalls,
+        asyncOnOutcomeThatRejects,
         networkError,
         httpErrors,
         invalidReplies,
@@ -73,9 +78,4 @@ mod each {
         leakedStringTokenStaysOut,
         allowedReturnOrigin,
     );
-}
-
-#[wasm_bindgen_test]
-fn version_is_the_crate_version() {
-    assert_eq!(klarna_payment_button::version(), env!("CARGO_PKG_VERSION"));
 }

@@ -3,7 +3,8 @@
 //
 // A reply spec: { status = 200, body = "", headers = {"content-type": "application/json"},
 //   networkError, hang (never answers; rejects when aborted), stallBody (headers arrive, the
-//   body never ends), chunks: [strings] (a streamed body), delayMs }.
+//   body never ends), chunks: [strings] (a streamed body), delayMs, throwSync (fetch throws
+//   before returning, as a broken wrapper might), ignoreAbort (never answers, even when aborted) }.
 
 const state = { replies: [], calls: [] };
 
@@ -11,7 +12,19 @@ const state = { replies: [], calls: [] };
 export function installFakeFetch() {
   state.replies = [];
   state.calls = [];
-  window.fetch = fakeFetch;
+  window.fetch = fetchEntry;
+}
+
+/** The installed `fetch`: a plain function, so it can also throw synchronously. */
+function fetchEntry(url, init = {}) {
+  const spec = state.replies[0];
+  if (spec?.throwSync || spec?.ignoreAbort) {
+    state.replies.shift();
+    state.calls.push({ url: String(url), method: init.method, headers: Object.fromEntries(new Headers(init.headers)), body: init.body, signal: init.signal });
+    if (spec.throwSync) throw new TypeError("a fetch wrapper threw");
+    return new Promise(() => {});
+  }
+  return fakeFetch(url, init);
 }
 
 /** Queues the reply to the next request. */

