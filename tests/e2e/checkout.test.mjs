@@ -15,6 +15,7 @@ const OPERATOR_KEY = "e2e-operator-key";
 let dir;
 let database;
 let server;
+let control;
 let browser;
 
 /** Reads the partner database with Python's sqlite3 (an independent reader). */
@@ -27,8 +28,9 @@ function db(sql, params = []) {
   return JSON.parse(execFileSync("python3", ["-c", program, database, sql, JSON.stringify(params)], { encoding: "utf8" }));
 }
 
+/** The embedded simulator's control API (its own loopback port, not the shop's origin). */
 async function sim(path, body) {
-  const reply = await fetch(`${server.url}/klarna-sim${path}`, body === undefined ? {} : {
+  const reply = await fetch(`${control}${path.replace(/^\/_sim/, "")}`, body === undefined ? {} : {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -48,7 +50,11 @@ async function waitUntil(what, check, timeoutMs = 10_000) {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "partner-e2e-"));
   database = join(dir, "partner.sqlite3");
-  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY], { cwd: root });
+  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY], {
+    cwd: root,
+    waitFor: /simulator control: (http:\/\/127\.0\.0\.1:\d+\/_sim)/,
+  });
+  control = server.extra[1];
   browser = await launchChromium();
 });
 
@@ -98,6 +104,12 @@ async function payInPopup(page, action = "approve", button = "[data-klarna-butto
   await popup.click(`button[data-action=${action}]`);
 }
 
+/** Transactions the simulator (Klarna) authorized for an order: the truth the database must match. */
+async function klarnaTransactions(id) {
+  const state = await sim("/_sim/state");
+  return Object.values(state.transactions).filter((t) => t.details.payment_transaction_reference === id);
+}
+
 function order(id) {
   return {
     session: db("SELECT * FROM checkout_sessions WHERE id = ?", [id])[0],
@@ -118,6 +130,7 @@ test("a one-time purchase steps up in a pop-up and is authorized once", async ()
   assert.match(saved.transactions[0].id, /^krn:payment:eu1:transaction:/);
   assert.deepEqual(saved.requests.map((r) => [r.state, r.finalization]), [["COMPLETED", "DONE"]]);
   assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
+  assert.deepEqual((await klarnaTransactions(page.orderId)).map((t) => t.details.payment_transaction_id), [saved.transactions[0].id]);
 });
 
 test("a one-time purchase steps up by redirect", async () => {
@@ -272,6 +285,7 @@ test("the webhook arrives before the shopper returns", async () => {
   assert.equal(await finish(page), "AUTHORIZED");
   const saved = order(id);
   assert.equal(saved.transactions.length, 1, "exactly one transaction");
+  assert.equal((await klarnaTransactions(id)).length, 1, "exactly one transaction at Klarna");
   assert.equal(saved.tokens.length, 1);
 });
 
@@ -289,6 +303,7 @@ test("the webhook arrives after the shopper returns", async () => {
   );
   const saved = order(id);
   assert.equal(saved.transactions.length, 1, "the late webhook made no second transaction");
+  assert.equal((await klarnaTransactions(id)).length, 1, "exactly one transaction at Klarna");
   assert.equal(saved.tokens.length, 1, "the token is kept once");
   assert.equal(saved.session.status, "AUTHORIZED");
 });
@@ -366,4 +381,63 @@ test("the operator captures and refunds through Klarna; shoppers cannot", async 
   assert.deepEqual(saved, [{ amount: 11800, captured: 5000, refunded: 2000 }]);
   const atKlarna = (await sim("/_sim/state")).transactions[transaction].details;
   assert.deepEqual([atKlarna.captured_amount, atKlarna.refunded_amount], [5000, 2000]);
+});
+
+test("the simulator's control API is not served on the shop's origin", async () => {
+  for (const path of ["/klarna-sim/_sim/state", "/_sim/state"]) {
+    assert.equal((await fetch(`${server.url}${path}`)).status, 404, path);
+  }
+});
+
+test("two clicks of one order at once authorize once", async () => {
+  const setup = await checkout({ flow: "token_only", mode: "POPUP" });
+  await payInPopup(setup);
+  assert.equal(await finish(setup), "TOKEN_SAVED");
+  const session = await (await fetch(`${server.url}/api/checkout-sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ flow: "token_charge", scenario: "slow:1500" }),
+  })).json();
+  const click = () =>
+    fetch(`${server.url}/api/authorize-payment`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+      body: JSON.stringify({ payment_option_id: "opt", context: { checkoutSessionId: session.id } }),
+    }).then(async (reply) => ({ status: reply.status, body: await reply.json() }));
+  const replies = await Promise.all([click(), click()]);
+  const statuses = replies.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 409]);
+  assert.equal(replies.find((r) => r.status === 409).body.error_code, "ATTEMPT_IN_PROGRESS");
+  const after = await click();
+  assert.equal(after.status, 409);
+  assert.equal(after.body.error_code, "ORDER_FINISHED");
+  assert.equal(order(session.id).transactions.length, 1);
+  assert.equal((await klarnaTransactions(session.id)).length, 1, "one authorization at Klarna");
+});
+
+test("an approved payment stays authorized when only its token journey is canceled", async () => {
+  const page = await checkout({ flow: "token_with_purchase", scenario: "pay_approved_token_step_up", mode: "POPUP" });
+  const id = page.orderId;
+  await payInPopup(page, "cancel");
+  await page.waitForSelector("#notice[data-error-code='ABORTED']");
+  await waitUntil("the canceled webhook", () => order(id).requests[0]?.state === "CANCELED");
+  assert.equal(order(id).session.status, "AUTHORIZED");
+  await page.click("[data-klarna-button]");
+  await page.waitForSelector("#notice[data-error-code='HTTP']");
+  assert.equal(order(id).transactions.length, 1, "no second authorization");
+  assert.equal((await klarnaTransactions(id)).length, 1);
+  await page.context().close();
+});
+
+test("after an uncertain failure the next click repeats the attempt at Klarna", async () => {
+  await sim("/_sim/outcomes", { scenarios: ["timeout"] });
+  const page = await checkout({ flow: "one_time", mode: "POPUP" });
+  await page.click("[data-klarna-button]");
+  await page.waitForSelector("#notice[data-error-code='HTTP']");
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  const attempts = order(page.orderId).attempts;
+  assert.deepEqual(attempts.map((a) => a.outcome), ["RETRIED", "STEP_UP"]);
+  assert.equal(attempts[0].klarna_key, attempts[1].klarna_key, "the same Klarna-Idempotency-Key");
+  assert.equal((await klarnaTransactions(page.orderId)).length, 1);
 });

@@ -4,8 +4,9 @@ import { chromium } from "playwright-core";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** Starts one of the workspace's binaries and resolves with its base URL once it listens. */
-export function startBinary(name, args = [], { env = {}, cwd = root } = {}) {
+/** Starts one of the workspace's binaries and resolves with its base URL once it listens
+ * (and, when `waitFor` is given, once its output matches that too). */
+export function startBinary(name, args = [], { env = {}, cwd = root, waitFor = null } = {}) {
   const binary = `${process.env.CARGO_TARGET_DIR ?? `${root}target`}/debug/${name}`;
   const child = spawn(binary, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -14,9 +15,10 @@ export function startBinary(name, args = [], { env = {}, cwd = root } = {}) {
     const onData = (chunk) => {
       log += chunk;
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (match) {
+      const extra = waitFor ? waitFor.exec(log) : [];
+      if (match && extra) {
         clearTimeout(timer);
-        resolve({ url: match[1], child, log: () => log, stop: () => child.kill("SIGTERM") });
+        resolve({ url: match[1], extra, child, log: () => log, stop: () => child.kill("SIGTERM") });
       }
     };
     child.stdout.on("data", onData);

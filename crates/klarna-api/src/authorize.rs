@@ -318,10 +318,15 @@ impl AuthorizeResponse {
         Some(response.payment_transaction.as_ref()?.payment_transaction_id.as_str())
     }
 
-    /// Removes the customer token, the one secret of the reply, before it leaves the backend.
+    /// Removes the secrets of the reply before it leaves the backend: the customer token,
+    /// and any token a payment request's state context carries.
     pub fn without_customer_token(mut self) -> Self {
         if let Some(token) = self.customer_token_response.as_mut() {
             token.customer_token = None;
+        }
+        if let Some(context) = self.payment_request.as_mut().and_then(|r| r.state_context.as_mut()) {
+            context.customer_token = None;
+            context.klarna_network_session_token = None;
         }
         self
     }
@@ -601,6 +606,13 @@ mod tests {
         assert_eq!(reply.payment_transaction_id(), Some("krn:payment:eu1:transaction:6debe89e"));
         let public = serde_json::to_string(&reply.without_customer_token()).unwrap();
         assert!(!public.contains("secret"), "{public}");
+        let with_context: AuthorizeResponse = serde_json::from_str(
+            r#"{"customer_token_response":{"result":"STEP_UP_REQUIRED"},"payment_request":{"payment_request_id":"krn:r",
+                "state_context":{"klarna_network_session_token":"krn:secret-session","customer_token":{"customer_token":"krn:secret-token"}}}}"#,
+        )
+        .unwrap();
+        let stripped = serde_json::to_string(&with_context.without_customer_token()).unwrap();
+        assert!(!stripped.contains("secret") && stripped.contains("krn:r"), "{stripped}");
         assert!(public.contains(r#""customer_token_response":{"result":"APPROVED"}"#), "{public}");
     }
 

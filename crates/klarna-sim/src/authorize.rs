@@ -71,10 +71,14 @@ pub async fn authorize(
     let idempotency = match header(&headers, IDEMPOTENCY_KEY)? {
         Some(key) => {
             let fingerprint = fingerprint(&account, &body.0, &inputs);
-            if let Some(reply) = replay(&mut sim.lock(), &key, &fingerprint)? {
+            let mut state = sim.lock();
+            if let Some(reply) = replay(&mut state, &key, &fingerprint)? {
                 return Ok(reply);
             }
-            Some((key, fingerprint))
+            if !state.in_flight.insert(key.clone()) {
+                return Err(ApiError::conflict("A request with this Klarna-Idempotency-Key is still being processed"));
+            }
+            Some(InFlight { sim: sim.clone(), key, fingerprint })
         }
         None => None,
     };
@@ -108,14 +112,28 @@ pub async fn authorize(
         let mut state = sim.lock();
         let (reply, outgoing) = apply(&sim, &mut state, &account, &request, &inputs, chosen, &base)?;
         let body = serde_json::to_value(&reply).map_err(|_| ApiError::internal())?;
-        if let Some((key, fingerprint)) = idempotency {
+        if let Some(flight) = &idempotency {
             let at = state.now();
-            state.idempotency.insert(key, StoredReply { fingerprint, status: 200, body: body.clone(), at });
+            let stored = StoredReply { fingerprint: flight.fingerprint, status: 200, body: body.clone(), at };
+            state.idempotency.insert(flight.key.clone(), stored);
         }
         (body, outgoing)
     };
     webhooks::send(&sim, outgoing);
     Ok(Json(reply).into_response())
+}
+
+/// An idempotency key being processed; released however the request ends.
+struct InFlight {
+    sim: Sim,
+    key: String,
+    fingerprint: [u8; 32],
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.sim.lock().in_flight.remove(&self.key);
+    }
 }
 
 /// What identifies a request for idempotency: the account, the body and the token headers.
@@ -294,8 +312,14 @@ fn flow(state: &SimState, account: &str, request: &AuthorizeRequest, inputs: &In
         .get(payment_request_id)
         .filter(|record| record.account == account)
         .ok_or_else(|| ApiError::validation(NETWORK_SESSION_TOKEN, "belongs to another account"))?;
-    if session.spent {
+    if session.spent || record.finalized {
         return Err(ApiError::validation(NETWORK_SESSION_TOKEN, "was already used for a final authorization"));
+    }
+    if record.state() != klarna_api::PaymentRequestState::Completed {
+        return Err(ApiError::validation(
+            NETWORK_SESSION_TOKEN,
+            format!("belongs to a payment request that is {}, not COMPLETED", record.state().as_str()),
+        ));
     }
     if state.now() - session.issued_at > state::FINAL_AUTHORIZATION_WINDOW {
         return Err(ApiError::validation(

@@ -14,6 +14,21 @@ use crate::state::State as SimState;
 use crate::webhooks::{self, WebhookTarget};
 use crate::{clock, Sim};
 
+/// Refuses control POSTs and DELETEs without `Content-Type: application/json`.
+pub async fn json_only(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let changes = request.method() != axum::http::Method::GET;
+    let json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if changes && !json {
+        return ApiError::content_type().into_response();
+    }
+    next.run(request).await
+}
+
 /// `GET /health`.
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))

@@ -226,7 +226,9 @@ fn popup_finish(id: &str, state: PaymentRequestState, return_url: Option<&str>, 
         "state": state.as_str(),
         "returnUrl": return_url,
     });
-    let target_origin = origin.filter(|o| o.starts_with("http://") || o.starts_with("https://")).unwrap_or("*");
+    // Only to the origin that opened the journey: without it, nothing is posted and the page
+    // navigates to the return URL itself.
+    let target_origin = origin.filter(|o| o.starts_with("http://") || o.starts_with("https://"));
     // `<` is escaped so that the JSON cannot close the script element.
     let data = message.to_string().replace('<', "\\u003c");
     let target_origin = serde_json::Value::from(target_origin).to_string().replace('<', "\\u003c");
@@ -234,9 +236,10 @@ fn popup_finish(id: &str, state: PaymentRequestState, return_url: Option<&str>, 
         "Journey finished",
         &format!(
             "<p>The payment request is <strong data-state=\"{0}\">{0}</strong>.</p>\
-             <script>const data = {data}; const target = window.opener || (window.parent !== window ? window.parent : null);\
-             if (target) target.postMessage(data, {target_origin}); if (window.opener) window.close();\
-             else if (!target && data.returnUrl) location.replace(data.returnUrl);</script>",
+             <script>const data = {data}; const origin = {target_origin};\
+             const target = origin && (window.opener || (window.parent !== window ? window.parent : null));\
+             if (target) {{ target.postMessage(data, origin); if (window.opener) window.close(); }}\
+             else if (data.returnUrl) location.replace(data.returnUrl);</script>",
             state.as_str()
         ),
     )

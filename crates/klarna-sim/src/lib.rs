@@ -79,8 +79,14 @@ impl Sim {
         Self { shared: Arc::new(Shared { config, ids, state: Mutex::new(state), http }) }
     }
 
-    /// The HTTP surface: Klarna's API, the journey, the SDK stand-in and `/_sim` control.
+    /// The HTTP surface: Klarna's API, the journey and the SDK stand-in, plus `/_sim` control.
     pub fn router(&self) -> Router {
+        self.public_router().merge(self.control_router())
+    }
+
+    /// What Klarna serves: the API, the journey, the SDK stand-in and `/health`. Safe to mount
+    /// on a shop's origin.
+    pub fn public_router(&self) -> Router {
         Router::new()
             .route("/v2/accounts/{account}/payment/authorize", post(authorize::authorize))
             .route("/v2/accounts/{account}/payment/requests/{id}", get(requests::read).delete(requests::cancel))
@@ -92,6 +98,15 @@ impl Sim {
             .route("/web-sdk/v2/klarna.mjs", get(sdk::module))
             .route("/web-sdk/v2/session", post(sdk::session).options(sdk::preflight))
             .route("/health", get(control::health))
+            .layer(axum::middleware::from_fn_with_state(self.clone(), trace::correlate))
+            .with_state(self.clone())
+    }
+
+    /// `/_sim/*`: reset, state (secrets included), outcomes, clock, deliveries, webhooks. A test
+    /// tool: keep it off any origin a browser visits. Its POSTs need a JSON content type, so
+    /// a cross-site form cannot reach them.
+    pub fn control_router(&self) -> Router {
+        Router::new()
             .route("/_sim/reset", post(control::reset))
             .route("/_sim/state", get(control::dump))
             .route("/_sim/outcomes", get(control::queued).post(control::queue))
@@ -101,6 +116,7 @@ impl Sim {
             .route("/_sim/deliveries/release", post(control::release_deliveries))
             .route("/_sim/webhooks", get(control::webhooks).post(control::add_webhook))
             .route("/_sim/webhooks/all", delete(control::remove_webhooks))
+            .layer(axum::middleware::from_fn(control::json_only))
             .layer(axum::middleware::from_fn_with_state(self.clone(), trace::correlate))
             .with_state(self.clone())
     }

@@ -36,6 +36,9 @@ pub struct State {
     /// Replies kept for idempotency keys.
     #[serde(skip)]
     pub idempotency: HashMap<String, StoredReply>,
+    /// Idempotency keys of requests being processed right now.
+    #[serde(skip)]
+    pub in_flight: std::collections::HashSet<String>,
     /// Every webhook event, oldest first.
     pub events: Vec<EventRecord>,
     /// Every delivery attempt, oldest first.
@@ -148,6 +151,7 @@ impl State {
             session_tokens: BTreeMap::new(),
             transactions: BTreeMap::new(),
             idempotency: HashMap::new(),
+            in_flight: std::collections::HashSet::new(),
             events: Vec::new(),
             deliveries: Vec::new(),
             queued: VecDeque::new(),

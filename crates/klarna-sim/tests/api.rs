@@ -514,6 +514,54 @@ async fn idempotency_keys_replay_the_first_reply_for_24_hours() {
 }
 
 #[tokio::test]
+async fn a_key_in_flight_is_not_processed_twice() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "in-flight-1")];
+    let body = purchase("sim:slow:300");
+    let (first, second) = tokio::join!(h.authorize_with(&body, &key), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        h.authorize_with(&body, &key).await
+    });
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_klarna_error(&second, 409, "RESOURCE_CONFLICT");
+    assert_eq!(h.state().await["requests"].as_object().unwrap().len(), 1);
+    let replay = h.authorize_with(&body, &key).await;
+    assert_eq!(replay.body, first.body, "after the first finished, the key replays it");
+}
+
+#[tokio::test]
+async fn a_canceled_request_cannot_be_finalized() {
+    let h = sim().await;
+    let id = request_id(&h.authorize(&purchase("cancel-then-final")).await);
+    h.journey(&id, "approve").await;
+    let session =
+        h.request(&id).await.body["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned();
+    let cancel =
+        h.http.delete(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}"))).header("Authorization", KEY);
+    assert_eq!(h.send(cancel).await.body["state"], "CANCELED");
+    let reply = h
+        .authorize_with(
+            &json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}}),
+            &[("Klarna-Network-Session-Token", &session)],
+        )
+        .await;
+    assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
+    assert!(reply.text.contains("CANCELED"), "{}", reply.text);
+}
+
+#[tokio::test]
+async fn control_changes_need_a_json_content_type() {
+    let h = sim().await;
+    let reset = h.send(h.http.post(h.url("/_sim/reset"))).await;
+    assert_klarna_error(&reset, 400, "INVALID_CONTENT_TYPE");
+    let form = h
+        .send(h.http.post(h.url("/_sim/deliveries/hold")).header("Content-Type", "application/x-www-form-urlencoded"))
+        .await;
+    assert_klarna_error(&form, 400, "INVALID_CONTENT_TYPE");
+    assert_eq!(h.state().await["holding_deliveries"], false);
+}
+
+#[tokio::test]
 async fn payment_requests_follow_the_documented_state_machine() {
     let h = sim().await;
     let cancel = |id: String| {

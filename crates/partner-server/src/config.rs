@@ -17,6 +17,13 @@ pub struct Config {
     /// Address to bind.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
+    /// The origin shoppers reach this server at (return URLs are built on it); default
+    /// `http://<bound address>`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The loopback port of the embedded simulator's control API (`/_sim`); 0 picks one.
+    #[arg(long, env = "SIM_CONTROL_PORT", default_value_t = 0)]
+    pub sim_control_port: u16,
     /// Klarna's API base URL; unset, the embedded simulator serves it under /klarna-sim.
     #[arg(long, env = "KLARNA_BASE_URL")]
     pub klarna_base_url: Option<String>,

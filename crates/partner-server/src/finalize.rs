@@ -9,12 +9,21 @@ use crate::klarna::{AuthorizeHeaders, Reply};
 use crate::store::Status;
 use crate::App;
 
+/// What settling a payment request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Up to date; the order's new status, if it moved.
+    Done(Option<Status>),
+    /// Another caller is running the final authorization right now: ask again later.
+    Busy,
+}
+
 /// Brings a payment request's order up to date. `known` is the request as a webhook carried
-/// it; without it, the request is read from Klarna. Returns the order's status, if it moved.
-pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Result<Option<Status>, ApiError> {
+/// it; without it, the request is read from Klarna.
+pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Result<Settled, ApiError> {
     let Some(tracked) = app.store.tracked_request(id)? else {
         tracing::warn!(id, "a payment request this backend did not create");
-        return Ok(None);
+        return Ok(Settled::Done(None));
     };
     let request = match known {
         Some(request) => request,
@@ -33,7 +42,7 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
     let token = context.and_then(|c| c.customer_token.as_ref());
     let status = app.store.record_request_state(id, state, token)?;
     if state != PaymentRequestState::Completed || !tracked.pending_payment {
-        return Ok(status);
+        return Ok(Settled::Done(status));
     }
     let Some(session_token) = context.and_then(|c| c.klarna_network_session_token.as_deref()) else {
         return Err(ApiError::bad_gateway(
@@ -42,7 +51,7 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
         ));
     };
     if !app.store.claim_finalization(id)? {
-        return Ok(status);
+        return Ok(if app.store.finalization_running(id)? { Settled::Busy } else { Settled::Done(status) });
     }
     let Some(row) = app.store.session(&tracked.session_id)? else {
         return Err(ApiError::not_found("Checkout session"));
@@ -68,13 +77,42 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
         ..AuthorizeHeaders::default()
     };
     match app.klarna.authorize(&body, headers).await {
-        Reply::Ok(reply) => Ok(Some(app.store.record_final_authorization(id, &reply)?)),
+        Reply::Ok(reply) => Ok(Settled::Done(Some(app.store.record_final_authorization(id, &reply)?))),
+        // Refused for good (an expired or spent session token, say): retrying cannot help.
+        Reply::Refused { status, body } if (400..500).contains(&status) && status != 429 => {
+            let code = body.as_ref().map(|b| b.error_code.clone());
+            tracing::error!(id, status, code, "final authorization refused");
+            Ok(Settled::Done(Some(app.store.record_final_refusal(id)?)))
+        }
         other => {
             app.store.release_finalization(id)?;
+            tracing::warn!(id, reply = ?other, "final authorization failed; it will be retried");
             Err(ApiError::bad_gateway(
                 "FINAL_AUTHORIZATION_FAILED",
-                format!("the final authorization failed: {other:?}"),
+                "the final authorization failed; it will be retried",
             ))
         }
+    }
+}
+
+/// Every few seconds, finishes what a crash or a failed call left half done: COMPLETED
+/// payment requests whose final authorization never ran or whose claim went stale.
+pub async fn sweep(app: std::sync::Arc<App>, every: std::time::Duration) {
+    loop {
+        match app.store.unfinished_finalizations() {
+            Ok(ids) => {
+                for id in ids {
+                    if let Err(error) = settle(&app, &id, None).await {
+                        tracing::warn!(
+                            id,
+                            code = error.body.error_code,
+                            "the sweeper could not settle a payment request"
+                        );
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "the sweeper could not read the database"),
+        }
+        tokio::time::sleep(every).await;
     }
 }

@@ -36,6 +36,8 @@ pub struct App {
     pub klarna: Klarna,
     /// Whether Klarna is the embedded simulator (scenario words are sent only to it).
     pub simulator: bool,
+    /// The origin shoppers reach this server at, such as `https://shop.example`.
+    pub public_url: String,
 }
 
 /// The shop's routes (the embedded simulator is nested beside them by the binary).

@@ -29,11 +29,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
     let address = listener.local_addr()?;
     let origin = format!("http://{address}");
+    let public_url = config.public_url.clone().unwrap_or_else(|| origin.clone()).trim_end_matches('/').to_owned();
     let (klarna_base, sim) = match &config.klarna_base_url {
         Some(base) => (base.clone(), None),
         None => {
             let sim = Sim::new(SimConfig {
-                public_url: Some(format!("{origin}/klarna-sim")),
+                public_url: Some(format!("{public_url}/klarna-sim")),
                 webhooks: vec![WebhookTarget {
                     url: format!("{origin}/webhooks/klarna"),
                     signing_key_id: "embedded-simulator".to_owned(),
@@ -46,20 +47,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let klarna = Klarna::new(&klarna_base, &config.klarna_api_key, &config.partner_account_id);
     let simulator = sim.is_some();
-    let app = Arc::new(App { config, store, klarna, simulator });
+    let sim_control_port = config.sim_control_port;
+    let app = Arc::new(App { config, store, klarna, simulator, public_url: public_url.clone() });
+    tokio::spawn(partner_server::finalize::sweep(app.clone(), std::time::Duration::from_secs(10)));
     let mut routes = router(app);
-    if let Some(sim) = &sim {
-        routes = routes.nest("/klarna-sim", sim.router());
-    }
     println!("partner-server listening on {origin}");
-    if simulator {
+    if let Some(sim) = &sim {
+        routes = routes.nest("/klarna-sim", sim.public_router());
+        // The simulator's control API (a state dump with tokens, reset, ...) stays off the
+        // shop's origin: a port of its own, on loopback only.
+        let control = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], sim_control_port))).await?;
         println!(
             "  Klarna: the embedded offline simulator at {klarna_base} (test keys only, nothing leaves this machine)"
         );
+        println!("  simulator control: http://{}/_sim", control.local_addr()?);
+        let control_routes = sim.control_router();
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(control, control_routes).await {
+                tracing::error!(%error, "the simulator's control API stopped");
+            }
+        });
     } else {
         println!("  Klarna: {klarna_base}");
     }
-    println!("  demo checkout: {origin}/   custom button: {origin}/custom");
+    println!("  demo checkout: {public_url}/   custom button: {public_url}/custom");
     axum::serve(listener, routes)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -36,11 +36,11 @@ CREATE TABLE IF NOT EXISTS attempts (
     browser_key TEXT NOT NULL,
     klarna_key TEXT,
     fingerprint TEXT NOT NULL,
-    http_status INTEGER NOT NULL,
+    http_status INTEGER,
     payment_result TEXT,
     token_result TEXT,
     outcome TEXT NOT NULL,
-    reply_json TEXT NOT NULL,
+    reply_json TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (session_id, browser_key)
 );
@@ -53,9 +53,10 @@ CREATE TABLE IF NOT EXISTS payment_requests (
     claimed_at TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE UNIQUE INDEX IF NOT EXISTS one_pending_attempt_per_session ON attempts (session_id) WHERE outcome = 'PENDING';
 CREATE TABLE IF NOT EXISTS transactions (
     id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL UNIQUE REFERENCES checkout_sessions(id),
+    session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
     amount INTEGER NOT NULL,
     currency TEXT NOT NULL,
     captured INTEGER NOT NULL DEFAULT 0,
@@ -70,6 +71,14 @@ CREATE TABLE IF NOT EXISTS customer_tokens (
     session_id TEXT NOT NULL REFERENCES checkout_sessions(id),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+CREATE INDEX IF NOT EXISTS transactions_by_session ON transactions (session_id);
+CREATE TABLE IF NOT EXISTS transaction_actions (
+    idempotency_key TEXT PRIMARY KEY,
+    transaction_id TEXT NOT NULL REFERENCES transactions(id),
+    kind TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
 CREATE TABLE IF NOT EXISTS webhook_events (
     event_id TEXT PRIMARY KEY,
     event_type TEXT NOT NULL,
@@ -80,6 +89,37 @@ CREATE TABLE IF NOT EXISTS webhook_events (
     received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 ";
+
+/// The schema this code writes; a database of another version is refused, not guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long an attempt may stay in flight before a new click may take it over (Klarna's
+/// idle timeout is 59 seconds).
+const PENDING_ATTEMPT_STALE_SECONDS: i64 = 90;
+
+/// What a new click may do.
+#[derive(Debug)]
+pub enum Begin {
+    /// Call Klarna with this `Klarna-Idempotency-Key`.
+    Proceed {
+        /// The key: new for a new attempt, the old one when repeating an attempt whose
+        /// outcome is unknown (so Klarna replays rather than authorizing twice).
+        klarna_key: String,
+    },
+    /// The same click again: its answer, already given.
+    Replay {
+        /// HTTP status.
+        status: u16,
+        /// The JSON body.
+        reply: String,
+    },
+    /// Another attempt of this order is in flight.
+    InProgress,
+    /// The order is already paid or its token saved.
+    Finished(Status),
+    /// The same attempt was declined before.
+    DeclinedBefore,
+}
 
 /// The order's state as the shopper and the shop see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -232,7 +272,16 @@ impl Store {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 =
+            connection.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
+        if version != SCHEMA_VERSION && (version != 0 || tables != 0) {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "database schema version {version}, this server writes version {SCHEMA_VERSION}; use a new database file"
+            )));
+        }
         connection.execute_batch(SCHEMA)?;
+        connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Self { connection: Mutex::new(connection) })
     }
 
@@ -304,33 +353,118 @@ impl Store {
             .optional()
     }
 
-    /// The reply already given to this click (same session and `Idempotency-Key`).
-    pub fn earlier_reply(&self, session_id: &str, browser_key: &str) -> Result<Option<(u16, String)>, rusqlite::Error> {
-        self.lock()
+    /// Decides, in one transaction, what a click may do, and records it as in flight when it
+    /// may call Klarna. At most one attempt per order is in flight; one stuck longer than 90
+    /// seconds (its server died) is taken over with its own Klarna key, as is the last attempt
+    /// whose outcome is unknown (a timeout), so a retry replays at Klarna instead of paying twice.
+    pub fn begin_attempt(
+        &self,
+        row: &SessionRow,
+        browser_key: &str,
+        fingerprint: &str,
+        fresh_key: &str,
+    ) -> Result<Begin, rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let session_id = row.session.id.as_str();
+        type Earlier = (String, Option<u16>, Option<String>);
+        let same_click: Option<Earlier> = tx
             .query_row(
-                "SELECT http_status, reply_json FROM attempts WHERE session_id = ?1 AND browser_key = ?2",
+                "SELECT outcome, http_status, reply_json FROM attempts WHERE session_id = ?1 AND browser_key = ?2",
                 [session_id, browser_key],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
-            .optional()
+            .optional()?;
+        let status: String =
+            tx.query_row("SELECT status FROM checkout_sessions WHERE id = ?1", [session_id], |r| r.get(0))?;
+        let status = Status::parse(&status);
+        match same_click {
+            Some((outcome, Some(code), Some(reply)))
+                if !matches!(outcome.as_str(), "PENDING" | "FAILED" | "UNCERTAIN") =>
+            {
+                return Ok(Begin::Replay { status: code, reply });
+            }
+            Some((outcome, ..)) if outcome == "PENDING" => return Ok(Begin::InProgress),
+            _ => {}
+        }
+        if status.is_done() {
+            return Ok(Begin::Finished(status));
+        }
+        let declined: Option<String> =
+            tx.query_row("SELECT declined_fingerprint FROM checkout_sessions WHERE id = ?1", [session_id], |r| {
+                r.get(0)
+            })?;
+        if declined.as_deref() == Some(fingerprint) {
+            tx.execute(
+                "INSERT OR REPLACE INTO attempts (session_id, browser_key, fingerprint, http_status, outcome, reply_json)
+                 VALUES (?1, ?2, ?3, 409, 'REFUSED_REPLAY', NULL)",
+                params![session_id, browser_key, fingerprint],
+            )?;
+            tx.commit()?;
+            return Ok(Begin::DeclinedBefore);
+        }
+        let pending: Option<(i64, String, bool)> = tx
+            .query_row(
+                "SELECT id, klarna_key, created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
+                 FROM attempts WHERE session_id = ?1 AND outcome = 'PENDING'",
+                params![session_id, format!("-{PENDING_ATTEMPT_STALE_SECONDS} seconds")],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let inherited = match pending {
+            Some((_, _, false)) => return Ok(Begin::InProgress),
+            Some((id, key, true)) => {
+                tx.execute("UPDATE attempts SET outcome = 'ABANDONED' WHERE id = ?1", [id])?;
+                Some(key)
+            }
+            None => tx
+                .query_row(
+                    "SELECT id, klarna_key FROM attempts WHERE session_id = ?1 AND outcome = 'UNCERTAIN' AND fingerprint = ?2
+                     ORDER BY id DESC LIMIT 1",
+                    [session_id, fingerprint],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+                )
+                .optional()?
+                .map(|(id, key)| {
+                    tx.execute("UPDATE attempts SET outcome = 'RETRIED' WHERE id = ?1", [id]).map(|_| key)
+                })
+                .transpose()?,
+        };
+        let klarna_key = inherited.unwrap_or_else(|| fresh_key.to_owned());
+        tx.execute(
+            "INSERT OR REPLACE INTO attempts (session_id, browser_key, klarna_key, fingerprint, outcome, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'PENDING', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            params![session_id, browser_key, klarna_key, fingerprint],
+        )?;
+        tx.commit()?;
+        Ok(Begin::Proceed { klarna_key })
     }
 
-    /// Records an attempt refused without calling Klarna, with the reply the browser got.
-    pub fn record_failed_attempt(
+    /// Ends an in-flight attempt without an outcome: `FAILED` when Klarna refused it (the
+    /// click may be retried as is), `UNCERTAIN` when Klarna may have acted on it (a timeout,
+    /// a lost connection, a 5xx): the next attempt then reuses its Klarna key.
+    pub fn end_attempt_without_outcome(
         &self,
         session_id: &str,
         browser_key: &str,
-        fingerprint: &str,
+        certain: bool,
         status: u16,
-        outcome: &str,
-        reply: &str,
     ) -> Result<(), rusqlite::Error> {
         self.lock().execute(
-            "INSERT OR IGNORE INTO attempts (session_id, browser_key, fingerprint, http_status, outcome, reply_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![session_id, browser_key, fingerprint, status, outcome, reply],
+            "UPDATE attempts SET outcome = ?3, http_status = ?4 WHERE session_id = ?1 AND browser_key = ?2 AND outcome = 'PENDING'",
+            params![session_id, browser_key, if certain { "FAILED" } else { "UNCERTAIN" }, status],
         )?;
         Ok(())
+    }
+
+    /// The payment requests of an order still open (SUBMITTED or IN_PROGRESS).
+    pub fn open_requests(&self, session_id: &str) -> Result<Vec<String>, rusqlite::Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT id FROM payment_requests WHERE session_id = ?1 AND state IN ('SUBMITTED', 'IN_PROGRESS')",
+        )?;
+        let ids = statement.query_map([session_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     /// Persists an Authorize reply in one transaction: the attempt with the reply the browser
@@ -356,13 +490,12 @@ impl Store {
             OutcomeKind::Decline => "DECLINE",
         };
         tx.execute(
-            "INSERT INTO attempts (session_id, browser_key, klarna_key, fingerprint, http_status, payment_result, token_result, outcome, reply_json)
-             VALUES (?1, ?2, ?3, ?4, 200, ?5, ?6, ?7, ?8)",
+            "UPDATE attempts SET http_status = 200, payment_result = ?4, token_result = ?5, outcome = ?6, reply_json = ?7
+             WHERE session_id = ?1 AND browser_key = ?2 AND klarna_key = ?3",
             params![
                 session.id,
                 browser_key,
                 klarna_key,
-                fingerprint,
                 reply.payment_result().map(|r| r.as_str()),
                 reply.token_result().map(|r| r.as_str()),
                 kind,
@@ -401,7 +534,7 @@ impl Store {
         let notice = outcome.notice.map(Notice::as_str);
         let declined = (outcome.kind == OutcomeKind::Decline).then_some(fingerprint);
         tx.execute(
-            "UPDATE checkout_sessions SET status = ?2, notice = COALESCE(?3, notice),
+            "UPDATE checkout_sessions SET status = ?2, notice = ?3,
                     declined_fingerprint = COALESCE(?4, declined_fingerprint),
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
             params![session.id, status.as_str(), notice, declined],
@@ -431,6 +564,10 @@ impl Store {
 
     /// Records a payment request's new state, keeps the customer token the journey created,
     /// and moves the order on, in one transaction. Returns the order's new status.
+    ///
+    /// A request's state only moves forward (a late webhook cannot take COMPLETED back to
+    /// IN_PROGRESS); only the order's latest request moves the order; and an order with an
+    /// authorized transaction stays AUTHORIZED whatever happens to a token-only journey.
     pub fn record_request_state(
         &self,
         id: &str,
@@ -439,14 +576,24 @@ impl Store {
     ) -> Result<Option<Status>, rusqlite::Error> {
         let mut connection = self.lock();
         let tx = connection.transaction()?;
-        let Some((session_id, pending_payment)) = tx
-            .query_row("SELECT session_id, pending_payment FROM payment_requests WHERE id = ?1", [id], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+        let Some((session_id, pending_payment, current)) = tx
+            .query_row("SELECT session_id, pending_payment, state FROM payment_requests WHERE id = ?1", [id], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?, row.get::<_, String>(2)?))
             })
             .optional()?
         else {
             return Ok(None);
         };
+        let rank = |name: &str| match name {
+            "SUBMITTED" => 0,
+            "IN_PROGRESS" => 1,
+            "COMPLETED" => 2,
+            _ => 3,
+        };
+        if rank(state.as_str()) < rank(&current) || (rank(&current) == 3 && state.as_str() != current) {
+            tx.commit()?;
+            return Ok(None);
+        }
         tx.execute(
             "UPDATE payment_requests SET state = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
             params![id, state.as_str()],
@@ -456,6 +603,11 @@ impl Store {
         if let Some(token) = token {
             insert_token(&tx, &session_id, &owner, token)?;
         }
+        let latest: String = tx.query_row(
+            "SELECT id FROM payment_requests WHERE session_id = ?1 ORDER BY rowid DESC LIMIT 1",
+            [&session_id],
+            |r| r.get(0),
+        )?;
         let has_transaction: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM transactions WHERE session_id = ?1)", [&session_id], |r| {
                 r.get(0)
@@ -463,7 +615,8 @@ impl Store {
         let flow: String =
             tx.query_row("SELECT flow FROM checkout_sessions WHERE id = ?1", [&session_id], |r| r.get(0))?;
         let status = match state {
-            PaymentRequestState::Completed if has_transaction => Some(Status::Authorized),
+            _ if latest != id => None,
+            _ if has_transaction => Some(Status::Authorized),
             PaymentRequestState::Completed if pending_payment => None,
             PaymentRequestState::Completed if Flow::parse(&flow).is_some_and(Flow::has_purchase) => None,
             PaymentRequestState::Completed => Some(Status::TokenSaved),
@@ -489,7 +642,8 @@ impl Store {
         let changed = self.lock().execute(
             "UPDATE payment_requests SET finalization = 'RUNNING', claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ?1 AND pending_payment = 1 AND (finalization IS NULL
-                OR (finalization = 'RUNNING' AND claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))",
+                OR (finalization = 'RUNNING' AND claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))
+               AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = payment_requests.session_id)",
             [id],
         )?;
         Ok(changed == 1)
@@ -502,6 +656,45 @@ impl Store {
             [id],
         )?;
         Ok(())
+    }
+
+    /// Whether a final authorization of `id` is in flight elsewhere (claimed less than 30 s ago).
+    pub fn finalization_running(&self, id: &str) -> Result<bool, rusqlite::Error> {
+        self.lock().query_row(
+            "SELECT EXISTS (SELECT 1 FROM payment_requests WHERE id = ?1 AND finalization = 'RUNNING'
+                AND claimed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds'))",
+            [id],
+            |r| r.get(0),
+        )
+    }
+
+    /// COMPLETED requests whose final authorization has not run, or whose claim went stale:
+    /// what the sweeper finishes after a crash.
+    pub fn unfinished_finalizations(&self) -> Result<Vec<String>, rusqlite::Error> {
+        let connection = self.lock();
+        let mut statement = connection.prepare(
+            "SELECT r.id FROM payment_requests r
+             WHERE r.state = 'COMPLETED' AND r.pending_payment = 1
+               AND (r.finalization IS NULL OR (r.finalization = 'RUNNING'
+                    AND r.claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))
+               AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = r.session_id)",
+        )?;
+        let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Records that Klarna refused the final authorization for good.
+    pub fn record_final_refusal(&self, id: &str) -> Result<Status, rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        tx.execute("UPDATE payment_requests SET finalization = 'REFUSED' WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE checkout_sessions SET status = 'DECLINED', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = (SELECT session_id FROM payment_requests WHERE id = ?1) AND status <> 'AUTHORIZED'",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(Status::Declined)
     }
 
     /// Records the final authorization's result in one transaction.
@@ -623,13 +816,23 @@ impl Store {
             .optional()
     }
 
-    /// Adds to a transaction's captured or refunded amount.
-    pub fn add_to_transaction(&self, id: &str, captured: u64, refunded: u64) -> Result<(), rusqlite::Error> {
-        self.lock().execute(
-            "UPDATE transactions SET captured = captured + ?2, refunded = refunded + ?3 WHERE id = ?1",
-            params![id, captured, refunded],
+    /// Adds a capture or refund to a transaction's totals, once per idempotency key: a retried
+    /// operator call that Klarna answered from its idempotency store is not counted twice.
+    pub fn record_action(&self, key: &str, id: &str, kind: &str, amount: u64) -> Result<(), rusqlite::Error> {
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO transaction_actions (idempotency_key, transaction_id, kind, amount) VALUES (?1, ?2, ?3, ?4)",
+            params![key, id, kind, amount],
         )?;
-        Ok(())
+        if inserted == 1 {
+            let (captured, refunded) = if kind == "capture" { (amount, 0) } else { (0, amount) };
+            tx.execute(
+                "UPDATE transactions SET captured = captured + ?2, refunded = refunded + ?3 WHERE id = ?1",
+                params![id, captured, refunded],
+            )?;
+        }
+        tx.commit()
     }
 }
 

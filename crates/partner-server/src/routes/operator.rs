@@ -70,14 +70,16 @@ async fn operate(
     app.store.transaction(id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;
     match operation {
         Operation::Capture => {
+            let key = key("capture", id, &body);
             let request = CaptureRequest { amount: body.amount, payment_capture_reference: body.reference.clone() };
-            relay(app.klarna.capture(id, &request, &key("capture", id, &body)).await)?;
-            app.store.add_to_transaction(id, body.amount, 0)?;
+            relay(app.klarna.capture(id, &request, &key).await)?;
+            app.store.record_action(&key, id, "capture", body.amount)?;
         }
         Operation::Refund => {
+            let key = key("refund", id, &body);
             let request = RefundRequest { amount: body.amount, payment_refund_reference: body.reference.clone() };
-            relay(app.klarna.refund(id, &request, &key("refund", id, &body)).await)?;
-            app.store.add_to_transaction(id, 0, body.amount)?;
+            relay(app.klarna.refund(id, &request, &key).await)?;
+            app.store.record_action(&key, id, "refund", body.amount)?;
         }
     }
     let view = app.store.transaction(id)?.ok_or_else(|| ApiError::not_found("Transaction"))?;

@@ -23,7 +23,7 @@ pub async fn read(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result
 pub async fn back_from_klarna(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     match app.store.awaited_request(&id) {
         Ok(Some(request)) => {
-            if let Err(error) = settle(&app, &request, None).await {
+            if let Err(error) = settle(&app, &request, None).await.map(|_| ()) {
                 tracing::warn!(
                     order = id,
                     code = error.body.error_code,

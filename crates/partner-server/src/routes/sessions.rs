@@ -59,10 +59,11 @@ pub async fn create(
         customer_id: DEMO_CUSTOMER.to_owned(),
         interoperability_token: body.interoperability_token.filter(|t| !t.is_empty()),
     };
-    if session.interoperability_token.as_ref().is_some_and(|t| t.len() > 8192) {
+    let bad_token = |t: &String| t.len() > 8192 || !t.bytes().all(|b| b.is_ascii_graphic());
+    if session.interoperability_token.as_ref().is_some_and(bad_token) {
         return Err(ApiError::bad_request(
             "INVALID_INTEROPERABILITY_TOKEN",
-            "the interoperability token is over 8192 characters",
+            "the interoperability token must be at most 8192 printable ASCII characters",
         ));
     }
     app.store.create_session(&session)?;

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
-use crate::finalize::settle;
+use crate::finalize::{settle, Settled};
 use crate::App;
 
 /// Events older than this are refused: Klarna retries for 12 hours, so anything older is a
@@ -51,8 +51,11 @@ pub async fn receive(
         return Ok(StatusCode::OK);
     }
     if let (Some(request), Some(id)) = (request, request_id) {
-        // An error here answers 5xx, so Klarna delivers the event again.
-        settle(&app, &id, Some(request)).await?;
+        // An error answers 5xx and a busy final authorization 503, so Klarna delivers the event
+        // again; only a settled event is marked handled.
+        if settle(&app, &id, Some(request)).await? == Settled::Busy {
+            return Ok(StatusCode::SERVICE_UNAVAILABLE);
+        }
     }
     app.store.event_processed(&metadata.event_id)?;
     Ok(StatusCode::OK)
