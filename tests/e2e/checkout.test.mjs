@@ -50,7 +50,7 @@ async function waitUntil(what, check, timeoutMs = 10_000) {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "partner-e2e-"));
   database = join(dir, "partner.sqlite3");
-  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY], {
+  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY, "--sweep-interval-ms", "300"], {
     cwd: root,
     waitFor: /simulator control: (http:\/\/127\.0\.0\.1:\d+\/_sim)/,
   });
@@ -440,4 +440,23 @@ test("after an uncertain failure the next click repeats the attempt at Klarna", 
   assert.deepEqual(attempts.map((a) => a.outcome), ["RETRIED", "STEP_UP"]);
   assert.equal(attempts[0].klarna_key, attempts[1].klarna_key, "the same Klarna-Idempotency-Key");
   assert.equal((await klarnaTransactions(page.orderId)).length, 1);
+});
+
+test("a final authorization that failed is finished by the sweeper", async () => {
+  await sim("/_sim/deliveries/hold", {});
+  const page = await checkout({ flow: "one_time", mode: "POPUP" });
+  const id = page.orderId;
+  const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("[data-klarna-button]")]);
+  await popup.waitForSelector("button[data-action=approve]");
+  // The final authorization (the next call to Klarna) fails once.
+  await sim("/_sim/outcomes", { scenarios: ["http_500"] });
+  await popup.click("button[data-action=approve]");
+  await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
+  await waitUntil("the sweeper to authorize the order", () => order(id).session.status === "AUTHORIZED", 15_000);
+  const saved = order(id);
+  assert.equal(saved.transactions.length, 1);
+  assert.equal(saved.requests[0].finalization, "DONE");
+  assert.equal((await klarnaTransactions(id)).length, 1);
+  await sim("/_sim/deliveries/release", {});
+  await page.context().close();
 });

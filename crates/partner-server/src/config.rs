@@ -55,6 +55,9 @@ pub struct Config {
     /// Bearer key of the operator endpoints (capture, refund); unset, they are off.
     #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
+    /// How often the sweeper finishes final authorizations a crash or a failed call left undone.
+    #[arg(long, env = "SWEEP_INTERVAL_MS", default_value_t = 10_000)]
+    pub sweep_interval_ms: u64,
     /// Directory of the demo checkout.
     #[arg(long, env = "WWW_DIR", default_value = "www")]
     pub www: PathBuf,

@@ -48,8 +48,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let klarna = Klarna::new(&klarna_base, &config.klarna_api_key, &config.partner_account_id);
     let simulator = sim.is_some();
     let sim_control_port = config.sim_control_port;
+    let sweep_every = std::time::Duration::from_millis(config.sweep_interval_ms.max(100));
     let app = Arc::new(App { config, store, klarna, simulator, public_url: public_url.clone() });
-    tokio::spawn(partner_server::finalize::sweep(app.clone(), std::time::Duration::from_secs(10)));
+    tokio::spawn(partner_server::finalize::sweep(app.clone(), sweep_every));
     let mut routes = router(app);
     println!("partner-server listening on {origin}");
     if let Some(sim) = &sim {
