@@ -10,6 +10,7 @@ const choice = {
   mode: query.get("mode") ?? "DEVICE_BEST",
   handoff: query.get("handoff") ?? "paymentRequestId",
   scope: query.get("scope") ?? "customer_present",
+  forceStepUp: query.get("force_step_up") === "1",
 };
 // `/custom` is the same checkout with the shop's own button instead of Klarna's.
 const variant = location.pathname === "/custom" ? "custom" : "button";
@@ -56,7 +57,7 @@ function renderCart(order) {
 function wireControls() {
   const form = document.querySelector("#demo-controls");
   for (const [name, value] of Object.entries(choice)) {
-    if (form.elements[name]) form.elements[name].value = value;
+    if (form.elements[name]) form.elements[name].value = String(value);
   }
   form.addEventListener("change", () => {
     const next = new URLSearchParams(new FormData(form));
@@ -88,7 +89,12 @@ async function main() {
   const [, config, order] = await Promise.all([
     init(),
     fetch("/api/config").then((reply) => reply.json()),
-    post("/api/checkout-sessions", { flow: choice.flow, scenario: choice.scenario, scope: choice.scope }),
+    post("/api/checkout-sessions", {
+      flow: choice.flow,
+      scenario: choice.scenario,
+      scope: choice.scope,
+      force_step_up: choice.forceStepUp,
+    }),
   ]);
   renderCart(order);
   document.querySelector("#klarna-mode").textContent = config.simulator ? "Demo · offline Klarna simulator" : "Klarna test environment";

@@ -167,6 +167,16 @@ test("a purchase that saves Klarna authorizes the payment and keeps the token", 
   assert.equal(saved.tokens.length, 1);
 });
 
+test("forcing the step-up sends a saved-token charge through the journey", async () => {
+  const setup = await checkout({ flow: "token_only", mode: "POPUP" });
+  await payInPopup(setup);
+  assert.equal(await finish(setup), "TOKEN_SAVED");
+  const page = await checkout({ flow: "token_charge", mode: "POPUP", force_step_up: "1" });
+  await payInPopup(page);
+  assert.equal(await finish(page), "AUTHORIZED");
+  assert.deepEqual(order(page.orderId).attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
+});
+
 test("a saved token pays in one click, with no journey", async () => {
   const setup = await checkout({ flow: "token_only", mode: "POPUP" });
   await payInPopup(setup);

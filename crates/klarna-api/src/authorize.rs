@@ -196,6 +196,9 @@ pub struct SupplementaryPurchaseData {
     /// Shipping details (schema not published; passed through).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shipping: Vec<Value>,
+    /// A flat billing address, as some clients send it (schema not published; passed through).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Value>,
     /// Terms of on-demand charges; required for `payment:customer_present` tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ondemand_service: Option<OndemandService>,
