@@ -470,3 +470,27 @@ test("a final authorization that failed is finished by the sweeper", async () =>
   await sim("/_sim/deliveries/release", {});
   await page.context().close();
 });
+
+test("one Idempotency-Key is one attempt: a replay gets the same answer, a different attempt under it is refused", async () => {
+  const session = await (await fetch(`${server.url}/api/checkout-sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ flow: "one_time" }),
+  })).json();
+  const key = crypto.randomUUID();
+  const click = (option) =>
+    fetch(`${server.url}/api/authorize-payment`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": key },
+      body: JSON.stringify({ payment_option_id: option, context: { checkoutSessionId: session.id } }),
+    }).then(async (reply) => ({ status: reply.status, text: await reply.text() }));
+  const first = await click("option-a");
+  const callsBefore = (await sim("/_sim/state")).authorize_calls;
+  const again = await click("option-a");
+  assert.equal(first.status, 200);
+  assert.deepEqual(again, first, "the replay is the first answer");
+  assert.equal((await sim("/_sim/state")).authorize_calls, callsBefore, "the replay did not reach Klarna");
+  const other = await click("option-b");
+  assert.equal(other.status, 422);
+  assert.equal(JSON.parse(other.text).error_code, "IDEMPOTENCY_KEY_REUSED");
+});

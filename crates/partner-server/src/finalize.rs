@@ -79,7 +79,8 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
     match app.klarna.authorize(&body, headers).await {
         Reply::Ok(reply) => Ok(Settled::Done(Some(app.store.record_final_authorization(id, &reply)?))),
         // Refused for good (an expired or spent session token, say): retrying cannot help.
-        Reply::Refused { status, body } if (400..500).contains(&status) && status != 429 => {
+        // Not so 401/403 (our credentials), 409 (the key is in use) or 429: those are retried.
+        Reply::Refused { status, body } if matches!(status, 400 | 404 | 422) => {
             let code = body.as_ref().map(|b| b.error_code.clone());
             tracing::error!(id, status, code, "final authorization refused");
             Ok(Settled::Done(Some(app.store.record_final_refusal(id)?)))

@@ -29,6 +29,20 @@ pub enum Reply<T> {
     Unreachable(String),
 }
 
+/// An Authorize call as it is sent: kept with the attempt, so an attempt whose outcome is
+/// unknown can be sent again unchanged under its Klarna key.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StoredCall {
+    /// The body.
+    pub request: AuthorizeRequest,
+    /// `Klarna-Network-Session-Token`, from the shopper's SDK.
+    pub network_session_token: Option<String>,
+    /// `Klarna-Customer-Token`, for a token charge.
+    pub customer_token: Option<String>,
+    /// `Klarna-Interoperability-Token`, from the Partner.
+    pub interoperability_token: Option<String>,
+}
+
 /// Optional headers of an Authorize call.
 #[derive(Default)]
 pub struct AuthorizeHeaders<'a> {

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     token_result TEXT,
     outcome TEXT NOT NULL,
     reply_json TEXT,
+    request_json TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (session_id, browser_key)
 );
@@ -93,19 +94,37 @@ CREATE TABLE IF NOT EXISTS webhook_events (
 /// The schema this code writes; a database of another version is refused, not guessed at.
 const SCHEMA_VERSION: i64 = 1;
 
-/// How long an attempt may stay in flight before a new click may take it over (Klarna's
-/// idle timeout is 59 seconds).
-const PENDING_ATTEMPT_STALE_SECONDS: i64 = 90;
+/// How long an attempt may stay in flight before a new click may repeat it: longer than the
+/// worst case of one attempt (canceling a left-over journey, then the Authorize call, each
+/// bounded by the client's 60-second timeout).
+pub const PENDING_ATTEMPT_STALE_SECONDS: i64 = 180;
+
+/// What one click would send to Klarna.
+pub struct Click<'a> {
+    /// The browser's `Idempotency-Key`.
+    pub browser_key: &'a str,
+    /// What makes two attempts the same (cart, amount, flow, payment option).
+    pub fingerprint: &'a str,
+    /// The Klarna key for a new attempt.
+    pub fresh_key: &'a str,
+    /// The exact request (an [`crate::klarna::StoredCall`] as JSON), kept so that an attempt
+    /// with an unknown outcome can be sent again unchanged.
+    pub request_json: &'a str,
+}
 
 /// What a new click may do.
 #[derive(Debug)]
 pub enum Begin {
-    /// Call Klarna with this `Klarna-Idempotency-Key`.
+    /// Call Klarna with this `Klarna-Idempotency-Key` and this request.
     Proceed {
         /// The key: new for a new attempt, the old one when repeating an attempt whose
         /// outcome is unknown (so Klarna replays rather than authorizing twice).
         klarna_key: String,
+        /// The request to send: this click's, or the repeated attempt's.
+        request_json: String,
     },
+    /// The same `Idempotency-Key` came with a different attempt.
+    KeyReused,
     /// The same click again: its answer, already given.
     Replay {
         /// HTTP status.
@@ -354,90 +373,105 @@ impl Store {
     }
 
     /// Decides, in one transaction, what a click may do, and records it as in flight when it
-    /// may call Klarna. At most one attempt per order is in flight; one stuck longer than 90
-    /// seconds (its server died) is taken over with its own Klarna key, as is the last attempt
-    /// whose outcome is unknown (a timeout), so a retry replays at Klarna instead of paying twice.
-    pub fn begin_attempt(
-        &self,
-        row: &SessionRow,
-        browser_key: &str,
-        fingerprint: &str,
-        fresh_key: &str,
-    ) -> Result<Begin, rusqlite::Error> {
+    /// may call Klarna with `call` (the exact request, as JSON, under `fresh_key`).
+    ///
+    /// At most one attempt per order is in flight. An attempt whose outcome is unknown (a
+    /// timeout, a lost connection, a 5xx, or one whose server died: in flight for longer than
+    /// [`PENDING_ATTEMPT_STALE_SECONDS`]) is repeated first, as it was sent and under its own
+    /// Klarna key, so Klarna replays its answer instead of authorizing twice. No attempt starts
+    /// while a completed journey's final authorization is still due.
+    pub fn begin_attempt(&self, row: &SessionRow, click: &Click<'_>) -> Result<Begin, rusqlite::Error> {
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let session_id = row.session.id.as_str();
-        type Earlier = (String, Option<u16>, Option<String>);
+        type Earlier = (String, Option<u16>, Option<String>, String);
         let same_click: Option<Earlier> = tx
             .query_row(
-                "SELECT outcome, http_status, reply_json FROM attempts WHERE session_id = ?1 AND browser_key = ?2",
-                [session_id, browser_key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                "SELECT outcome, http_status, reply_json, fingerprint FROM attempts WHERE session_id = ?1 AND browser_key = ?2",
+                [session_id, click.browser_key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
+        if let Some((outcome, code, reply, fingerprint)) = same_click {
+            if fingerprint != click.fingerprint {
+                return Ok(Begin::KeyReused);
+            }
+            if let (Some(code), Some(reply)) = (code, reply) {
+                if !matches!(outcome.as_str(), "PENDING" | "FAILED" | "UNCERTAIN") {
+                    return Ok(Begin::Replay { status: code, reply });
+                }
+            }
+        }
         let status: String =
             tx.query_row("SELECT status FROM checkout_sessions WHERE id = ?1", [session_id], |r| r.get(0))?;
         let status = Status::parse(&status);
-        match same_click {
-            Some((outcome, Some(code), Some(reply)))
-                if !matches!(outcome.as_str(), "PENDING" | "FAILED" | "UNCERTAIN") =>
-            {
-                return Ok(Begin::Replay { status: code, reply });
-            }
-            Some((outcome, ..)) if outcome == "PENDING" => return Ok(Begin::InProgress),
-            _ => {}
+        let has_transaction: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM transactions WHERE session_id = ?1)", [session_id], |r| {
+                r.get(0)
+            })?;
+        if status.is_done() || has_transaction {
+            return Ok(Begin::Finished(if has_transaction { Status::Authorized } else { status }));
         }
-        if status.is_done() {
-            return Ok(Begin::Finished(status));
+        let finishing: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM payment_requests WHERE session_id = ?1 AND state = 'COMPLETED'
+                AND pending_payment = 1 AND (finalization IS NULL OR finalization = 'RUNNING'))",
+            [session_id],
+            |r| r.get(0),
+        )?;
+        if finishing {
+            return Ok(Begin::InProgress);
         }
         let declined: Option<String> =
             tx.query_row("SELECT declined_fingerprint FROM checkout_sessions WHERE id = ?1", [session_id], |r| {
                 r.get(0)
             })?;
-        if declined.as_deref() == Some(fingerprint) {
+        if declined.as_deref() == Some(click.fingerprint) {
             tx.execute(
                 "INSERT OR REPLACE INTO attempts (session_id, browser_key, fingerprint, http_status, outcome, reply_json)
                  VALUES (?1, ?2, ?3, 409, 'REFUSED_REPLAY', NULL)",
-                params![session_id, browser_key, fingerprint],
+                params![session_id, click.browser_key, click.fingerprint],
             )?;
             tx.commit()?;
             return Ok(Begin::DeclinedBefore);
         }
-        let pending: Option<(i64, String, bool)> = tx
+        let pending: Option<(i64, bool)> = tx
             .query_row(
-                "SELECT id, klarna_key, created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
+                "SELECT id, created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
                  FROM attempts WHERE session_id = ?1 AND outcome = 'PENDING'",
                 params![session_id, format!("-{PENDING_ATTEMPT_STALE_SECONDS} seconds")],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match pending {
+            Some((_, false)) => return Ok(Begin::InProgress),
+            Some((id, true)) => {
+                tx.execute("UPDATE attempts SET outcome = 'UNCERTAIN' WHERE id = ?1", [id])?;
+            }
+            None => {}
+        }
+        // The latest attempt whose outcome is unknown is repeated exactly as it was sent.
+        let unresolved: Option<(i64, String, String)> = tx
+            .query_row(
+                "SELECT id, klarna_key, request_json FROM attempts
+                 WHERE session_id = ?1 AND outcome = 'UNCERTAIN' AND request_json IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [session_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let inherited = match pending {
-            Some((_, _, false)) => return Ok(Begin::InProgress),
-            Some((id, key, true)) => {
-                tx.execute("UPDATE attempts SET outcome = 'ABANDONED' WHERE id = ?1", [id])?;
-                Some(key)
+        let (klarna_key, request_json) = match unresolved {
+            Some((id, key, request)) => {
+                tx.execute("UPDATE attempts SET outcome = 'RETRIED' WHERE id = ?1", [id])?;
+                (key, request)
             }
-            None => tx
-                .query_row(
-                    "SELECT id, klarna_key FROM attempts WHERE session_id = ?1 AND outcome = 'UNCERTAIN' AND fingerprint = ?2
-                     ORDER BY id DESC LIMIT 1",
-                    [session_id, fingerprint],
-                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-                )
-                .optional()?
-                .map(|(id, key)| {
-                    tx.execute("UPDATE attempts SET outcome = 'RETRIED' WHERE id = ?1", [id]).map(|_| key)
-                })
-                .transpose()?,
+            None => (click.fresh_key.to_owned(), click.request_json.to_owned()),
         };
-        let klarna_key = inherited.unwrap_or_else(|| fresh_key.to_owned());
         tx.execute(
-            "INSERT OR REPLACE INTO attempts (session_id, browser_key, klarna_key, fingerprint, outcome, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'PENDING', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            params![session_id, browser_key, klarna_key, fingerprint],
+            "INSERT OR REPLACE INTO attempts (session_id, browser_key, klarna_key, fingerprint, outcome, request_json, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            params![session_id, click.browser_key, klarna_key, click.fingerprint, request_json],
         )?;
         tx.commit()?;
-        Ok(Begin::Proceed { klarna_key })
+        Ok(Begin::Proceed { klarna_key, request_json })
     }
 
     /// Ends an in-flight attempt without an outcome: `FAILED` when Klarna refused it (the
@@ -536,7 +570,7 @@ impl Store {
         tx.execute(
             "UPDATE checkout_sessions SET status = ?2, notice = ?3,
                     declined_fingerprint = COALESCE(?4, declined_fingerprint),
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND status <> 'AUTHORIZED'",
             params![session.id, status.as_str(), notice, declined],
         )?;
         tx.commit()
@@ -574,6 +608,9 @@ impl Store {
         state: PaymentRequestState,
         token: Option<&CustomerToken>,
     ) -> Result<Option<Status>, rusqlite::Error> {
+        if state == PaymentRequestState::Unknown {
+            return Ok(None);
+        }
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         let Some((session_id, pending_payment, current)) = tx
@@ -637,13 +674,15 @@ impl Store {
     }
 
     /// Claims the final authorization of a request: true for exactly one caller, unless a
-    /// claim is older than 30 seconds (its holder died), then it may be taken over.
+    /// claim is older than 120 seconds (longer than the client's timeout: its holder died),
+    /// then it may be taken over. Never while an attempt of the order is in flight.
     pub fn claim_finalization(&self, id: &str) -> Result<bool, rusqlite::Error> {
         let changed = self.lock().execute(
             "UPDATE payment_requests SET finalization = 'RUNNING', claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ?1 AND pending_payment = 1 AND (finalization IS NULL
-                OR (finalization = 'RUNNING' AND claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))
-               AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = payment_requests.session_id)",
+                OR (finalization = 'RUNNING' AND claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-120 seconds')))
+               AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = payment_requests.session_id)
+               AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.session_id = payment_requests.session_id AND a.outcome = 'PENDING')",
             [id],
         )?;
         Ok(changed == 1)
@@ -658,11 +697,11 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a final authorization of `id` is in flight elsewhere (claimed less than 30 s ago).
+    /// Whether a final authorization of `id` is in flight elsewhere (claimed less than 120 s ago).
     pub fn finalization_running(&self, id: &str) -> Result<bool, rusqlite::Error> {
         self.lock().query_row(
             "SELECT EXISTS (SELECT 1 FROM payment_requests WHERE id = ?1 AND finalization = 'RUNNING'
-                AND claimed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds'))",
+                AND claimed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-120 seconds'))",
             [id],
             |r| r.get(0),
         )
@@ -676,7 +715,7 @@ impl Store {
             "SELECT r.id FROM payment_requests r
              WHERE r.state = 'COMPLETED' AND r.pending_payment = 1
                AND (r.finalization IS NULL OR (r.finalization = 'RUNNING'
-                    AND r.claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-30 seconds')))
+                    AND r.claimed_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-120 seconds')))
                AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.session_id = r.session_id)",
         )?;
         let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;

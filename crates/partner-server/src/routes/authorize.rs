@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::checkout::{self, Call, Flow};
 use crate::error::ApiError;
-use crate::klarna::{AuthorizeHeaders, Reply};
-use crate::store::{Begin, SessionRow};
+use crate::klarna::{AuthorizeHeaders, Reply, StoredCall};
+use crate::store::{Begin, Click, SessionRow};
 use crate::{csrf, App};
 
 /// What the button sends (spec A2).
@@ -60,14 +60,52 @@ pub async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: By
     let session = &row.session;
 
     let fingerprint = checkout::attempt_fingerprint(session, request.payment_option_id.as_deref());
+    let customer_token = match session.flow {
+        Flow::TokenCharge => {
+            Some(app.store.token_for_charge(&session.customer_id)?.map(|(_, token)| token).ok_or_else(|| {
+                ApiError::conflict(
+                    "NO_SAVED_TOKEN",
+                    "this shopper has no saved Klarna token; save one first (flow token_only)",
+                )
+            })?)
+        }
+        _ => None,
+    };
+    let return_url = format!("{}/order/{}/return?state={{klarna.payment_request.state}}", app.public_url, session.id);
+    let call = Call {
+        return_url: &return_url,
+        payment_option_id: request.payment_option_id.clone(),
+        simulator: app.simulator,
+    };
+    let stored = StoredCall {
+        request: checkout::authorize_request(session, &call),
+        network_session_token: request.klarna_network_session_token.clone(),
+        customer_token,
+        interoperability_token: session.interoperability_token.clone(),
+    };
+    let request_json = serde_json::to_string(&stored).map_err(|e| ApiError::internal(e.to_string()))?;
     // Derived from the click's key: a retry of this click is a retry at Klarna too.
     let fresh_key =
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("authorize:{}:{browser_key}", session.id).as_bytes())
             .to_string();
-    let klarna_key = match app.store.begin_attempt(&row, &browser_key, &fingerprint, &fresh_key)? {
-        Begin::Proceed { klarna_key } => klarna_key,
+    let click = Click {
+        browser_key: &browser_key,
+        fingerprint: &fingerprint,
+        fresh_key: &fresh_key,
+        request_json: &request_json,
+    };
+    let (klarna_key, request_json) = match app.store.begin_attempt(&row, &click)? {
+        Begin::Proceed { klarna_key, request_json } => (klarna_key, request_json),
         // The same click again (a retry of a lost reply): the same answer, no second Klarna call.
         Begin::Replay { status, reply } => return Ok(json_reply(status, reply)),
+        Begin::KeyReused => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                klarna_api::ErrorType::InputError,
+                "IDEMPOTENCY_KEY_REUSED",
+                "this Idempotency-Key was used for a different attempt",
+            ))
+        }
         Begin::InProgress => {
             return Err(ApiError::conflict("ATTEMPT_IN_PROGRESS", "a Klarna payment for this order is already on its way"))
         }
@@ -81,7 +119,15 @@ pub async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: By
             ))
         }
     };
-    match authorize_attempt(&app, &row, &request, &browser_key, &klarna_key, &fingerprint).await {
+    // Runs to its end even if the browser goes away, so the attempt never stays in flight.
+    let attempt = {
+        let (app, row, browser_key, fingerprint) = (app.clone(), row.clone(), browser_key.clone(), fingerprint.clone());
+        tokio::spawn(async move {
+            authorize_attempt(&app, &row, &request_json, &browser_key, &klarna_key, &fingerprint).await
+        })
+    };
+    let result = attempt.await.unwrap_or_else(|_| Err((ApiError::internal("the authorization task failed"), false)));
+    match result {
         Ok(reply) => Ok(reply),
         Err((error, certain)) => {
             app.store.end_attempt_without_outcome(&session.id, &browser_key, certain, error.status.as_u16())?;
@@ -91,52 +137,45 @@ pub async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: By
 }
 
 /// One attempt at Klarna, once it is recorded as in flight. An error says whether Klarna
-/// certainly did nothing (`true`) or may have acted (`false`: the next attempt reuses the key).
+/// certainly did nothing (`true`) or may have acted (`false`: the attempt is repeated next).
 async fn authorize_attempt(
     app: &App,
     row: &SessionRow,
-    request: &BrowserRequest,
+    request_json: &str,
     browser_key: &str,
     klarna_key: &str,
     fingerprint: &str,
 ) -> Result<Response, (ApiError, bool)> {
     let session = &row.session;
     let certain = |error: ApiError| (error, true);
+    let call: StoredCall =
+        serde_json::from_str(request_json).map_err(|e| certain(ApiError::internal(e.to_string())))?;
     // A new attempt replaces any journey this order left open.
     for open in app.store.open_requests(&session.id).map_err(|e| certain(e.into()))? {
-        if let Reply::Ok(canceled) = app.klarna.cancel_payment_request(&open).await {
-            let state = canceled.state.unwrap_or(klarna_api::PaymentRequestState::Canceled);
-            app.store.record_request_state(&open, state, None).map_err(|e| certain(e.into()))?;
+        match app.klarna.cancel_payment_request(&open).await {
+            Reply::Ok(canceled) => {
+                let state = canceled.state.unwrap_or(klarna_api::PaymentRequestState::Canceled);
+                app.store.record_request_state(&open, state, None).map_err(|e| certain(e.into()))?;
+            }
+            _ => {
+                // It moved on at Klarna (completed, say): learn where it stands; try again later.
+                let _ = crate::finalize::settle(app, &open, None).await;
+                return Err(certain(ApiError::conflict(
+                    "JOURNEY_STILL_OPEN",
+                    "an earlier Klarna journey of this order is still being finished; please try again",
+                )));
+            }
         }
     }
-    let saved = match session.flow {
-        Flow::TokenCharge => {
-            let token = app.store.token_for_charge(&session.customer_id).map_err(|e| certain(e.into()))?;
-            Some(token.ok_or_else(|| {
-                certain(ApiError::conflict(
-                    "NO_SAVED_TOKEN",
-                    "this shopper has no saved Klarna token; save one first (flow token_only)",
-                ))
-            })?)
-        }
-        _ => None,
-    };
-    let return_url = format!("{}/order/{}/return?state={{klarna.payment_request.state}}", app.public_url, session.id);
-    let call = Call {
-        return_url: &return_url,
-        payment_option_id: request.payment_option_id.clone(),
-        simulator: app.simulator,
-    };
-    let klarna_request = checkout::authorize_request(session, &call);
     let reply = app
         .klarna
         .authorize(
-            &klarna_request,
+            &call.request,
             AuthorizeHeaders {
                 idempotency_key: Some(klarna_key),
-                network_session_token: request.klarna_network_session_token.as_deref(),
-                customer_token: saved.as_ref().map(|(_, klarna_token)| klarna_token.as_str()),
-                interoperability_token: session.interoperability_token.as_deref(),
+                network_session_token: call.network_session_token.as_deref(),
+                customer_token: call.customer_token.as_deref(),
+                interoperability_token: call.interoperability_token.as_deref(),
             },
         )
         .await;
@@ -145,8 +184,9 @@ async fn authorize_attempt(
         Reply::Refused { status, body } => {
             let code = body.as_ref().map(|b| b.error_code.clone());
             tracing::warn!(session = session.id, status, code, "Klarna refused the authorization");
-            // Klarna may have acted on a 5xx (a timeout, say); a 4xx it refused outright.
-            let certain = !(500..600).contains(&status);
+            // Klarna may have acted on a 5xx (a timeout, say) and on a 409 (the key is in use);
+            // any other 4xx it refused outright.
+            let certain = (400..500).contains(&status) && status != 409;
             let error = match body {
                 Some(_) if matches!(status, 401 | 403) => {
                     tracing::error!(status, "Klarna refused this backend's credentials");
