@@ -167,6 +167,18 @@ fn assert_klarna_error(reply: &Reply, status: u16, code: &str) {
     assert!(reply.body["error_type"].is_string() && reply.body["error_message"].is_string(), "{}", reply.text);
 }
 
+/// The final authorization of an 11800 USD purchase with `session_token`.
+async fn finalize(h: &Harness, session_token: &str) -> Reply {
+    let body = json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}});
+    h.authorize_with(&body, &[("Klarna-Network-Session-Token", session_token)]).await
+}
+
+/// Approves the journey of request `id` and returns its network session token.
+async fn approve(h: &Harness, id: &str) -> String {
+    h.journey(id, "approve").await;
+    h.request(id).await.body["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned()
+}
+
 /// A customer token for `scope`, made the documented way: tokenize, approve the journey.
 async fn customer_token(h: &Harness, scope: &str) -> String {
     let reply = h.authorize(&tokenization(scope, false, "tok")).await;
@@ -383,16 +395,9 @@ async fn the_final_authorization_expires_60_minutes_after_completed() {
     let h = sim().await;
     let reply = h.authorize(&purchase("late")).await;
     let id = request_id(&reply);
-    h.journey(&id, "approve").await;
-    let session =
-        h.request(&id).await.body["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned();
+    let session = approve(&h, &id).await;
     h.control("/_sim/clock", json!({"advance_minutes": 61})).await;
-    let reply = h
-        .authorize_with(
-            &json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}}),
-            &[("Klarna-Network-Session-Token", &session)],
-        )
-        .await;
+    let reply = finalize(&h, &session).await;
     assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
     assert!(reply.text.contains("60 minutes"), "{}", reply.text);
     let unknown = h
@@ -533,18 +538,11 @@ async fn a_key_in_flight_is_not_processed_twice() {
 async fn a_canceled_request_cannot_be_finalized() {
     let h = sim().await;
     let id = request_id(&h.authorize(&purchase("cancel-then-final")).await);
-    h.journey(&id, "approve").await;
-    let session =
-        h.request(&id).await.body["state_context"]["klarna_network_session_token"].as_str().unwrap().to_owned();
+    let session = approve(&h, &id).await;
     let cancel =
         h.http.delete(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}"))).header("Authorization", KEY);
     assert_eq!(h.send(cancel).await.body["state"], "CANCELED");
-    let reply = h
-        .authorize_with(
-            &json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}}),
-            &[("Klarna-Network-Session-Token", &session)],
-        )
-        .await;
+    let reply = finalize(&h, &session).await;
     assert_klarna_error(&reply, 400, "VALIDATION_ERROR");
     assert!(reply.text.contains("CANCELED"), "{}", reply.text);
 }
