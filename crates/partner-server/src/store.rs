@@ -285,7 +285,17 @@ fn json<T: Serialize>(value: &T) -> Result<String, rusqlite::Error> {
 
 impl Store {
     /// Opens (and creates) the database at `path`.
-    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+    pub fn open(path: &Path) -> Result<Self, String> {
+        Self::open_sqlite(path).map_err(|error| error.to_string())?.map_err(|version| {
+            format!(
+                "it has schema version {version}, and this server writes version {SCHEMA_VERSION}; \
+                 use a new database file (--database) or move the old one away"
+            )
+        })
+    }
+
+    /// Opens the database; the inner `Err` is the version of a database of another schema.
+    fn open_sqlite(path: &Path) -> Result<Result<Self, i64>, rusqlite::Error> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -295,13 +305,11 @@ impl Store {
         let tables: i64 =
             connection.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
         if version != SCHEMA_VERSION && (version != 0 || tables != 0) {
-            return Err(rusqlite::Error::InvalidParameterName(format!(
-                "database schema version {version}, this server writes version {SCHEMA_VERSION}; use a new database file"
-            )));
+            return Ok(Err(version));
         }
         connection.execute_batch(SCHEMA)?;
         connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        Ok(Self { connection: Mutex::new(connection) })
+        Ok(Ok(Self { connection: Mutex::new(connection) }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
