@@ -104,6 +104,13 @@ async function payInPopup(page, action = "approve", button = "[data-klarna-butto
   await popup.click(`button[data-action=${action}]`);
 }
 
+/** The Authorize calls the backend sent to the simulator (Klarna) for an order, oldest first. */
+async function klarnaCalls(id) {
+  const state = await sim("/_sim/state");
+  return state.calls.filter((call) => call.body?.request_payment_transaction?.payment_transaction_reference === id
+    || call.body?.step_up_config?.payment_request_reference === id);
+}
+
 /** Transactions the simulator (Klarna) authorized for an order: the truth the database must match. */
 async function klarnaTransactions(id) {
   const state = await sim("/_sim/state");
@@ -131,6 +138,21 @@ test("a one-time purchase steps up in a pop-up and is authorized once", async ()
   assert.deepEqual(saved.requests.map((r) => [r.state, r.finalization]), [["COMPLETED", "DONE"]]);
   assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
   assert.deepEqual((await klarnaTransactions(page.orderId)).map((t) => t.details.payment_transaction_id), [saved.transactions[0].id]);
+
+  // What the backend sent: the first authorization, then the final one.
+  const [first, final] = await klarnaCalls(page.orderId);
+  assert.match(first.idempotency_key, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "a UUID v5 Klarna-Idempotency-Key");
+  assert.match(first.partner_correlation_id, /^[0-9a-f-]{36}$/);
+  assert.equal(JSON.parse(first.integration_metadata).integrator.module_name, "partner-server");
+  assert.match(first.network_session_token, /^krn:network:us1:test:session-token:/, "the SDK's token, forwarded");
+  assert.equal(first.customer_token, null);
+  assert.equal(first.body.request_payment_transaction.amount, 11800, "the amount comes from the server's cart");
+  assert.equal(first.body.supplementary_purchase_data.line_items.reduce((sum, line) => sum + line.total_amount, 0), 11800);
+  assert.equal(first.body.step_up_config.customer_interaction_config.return_url, `${server.url}/order/${page.orderId}/return?state={klarna.payment_request.state}`);
+  assert.equal(first.body.request_customer_token, undefined);
+  assert.match(final.network_session_token, /^krn:payment:eu1:klarna-network-session-token:/, "the final authorization");
+  assert.deepEqual(final.body, { currency: "USD", request_payment_transaction: { amount: 11800, payment_transaction_reference: page.orderId } });
+  assert.notEqual(final.idempotency_key, first.idempotency_key);
 });
 
 test("a one-time purchase steps up by redirect", async () => {
@@ -190,6 +212,10 @@ test("a saved token pays in one click, with no journey", async () => {
   const saved = order(page.orderId);
   assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["SUCCESS", "APPROVED"]]);
   assert.equal(saved.transactions.length, 1);
+  const [call] = await klarnaCalls(page.orderId);
+  const newest = db("SELECT klarna_token FROM customer_tokens WHERE owner = 'demo-shopper' ORDER BY rowid DESC LIMIT 1")[0];
+  assert.equal(call.customer_token, newest.klarna_token, "the charge sends the saved Klarna token");
+  assert.equal(call.body.request_customer_token, undefined);
 });
 
 // The mixed rows of spec A1, through the whole stack: [scenario, journey?, final status,
@@ -493,4 +519,26 @@ test("one Idempotency-Key is one attempt: a replay gets the same answer, a diffe
   const other = await click("option-b");
   assert.equal(other.status, 422);
   assert.equal(JSON.parse(other.text).error_code, "IDEMPOTENCY_KEY_REUSED");
+});
+
+test("the Partner's interoperability token is forwarded unaltered; a malformed one is refused", async () => {
+  const create = (token) =>
+    fetch(`${server.url}/api/checkout-sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ flow: "one_time", interoperability_token: token }),
+    });
+  assert.equal((await create("bad token with spaces")).status, 400);
+  assert.equal((await create("x".repeat(8193))).status, 400);
+  const token = "eyJhbGciOiJFUzI1NiJ9.interop-payload.signature";
+  const session = await (await create(token)).json();
+  const reply = await fetch(`${server.url}/api/authorize-payment`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+    body: JSON.stringify({ context: { checkoutSessionId: session.id } }),
+  });
+  assert.equal(reply.status, 200);
+  const [call] = await klarnaCalls(session.id);
+  assert.equal(call.interoperability_token, token);
+  assert.equal(call.network_session_token, null, "no SDK token when the browser sent none");
 });

@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::api_error::ApiError;
 use crate::body::JsonBody;
 use crate::scenario::{self, Scenario};
-use crate::state::{self, PendingToken, RequestRecord, State as SimState, StoredReply, TokenRecord, TransactionRecord};
+use crate::state::{
+    self, AuthorizeCall, PendingToken, RequestRecord, State as SimState, StoredReply, TokenRecord, TransactionRecord,
+};
 use crate::webhooks::{self, Outgoing};
 use crate::{auth, clock, Sim};
 
@@ -57,7 +59,7 @@ pub async fn authorize(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     auth::check(&headers)?;
-    sim.lock().authorize_calls += 1;
+    record_call(&sim, &account, &headers, &body);
     let request: AuthorizeRequest = body.parse()?;
     let inputs = Inputs {
         customer_token: header(&headers, CUSTOMER_TOKEN)?,
@@ -121,6 +123,28 @@ pub async fn authorize(
     };
     webhooks::send(&sim, outgoing);
     Ok(Json(reply).into_response())
+}
+
+/// Counts the call and keeps what it sent, for `/_sim/state` (what did my backend send?).
+fn record_call(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut state = sim.lock();
+    state.authorize_calls += 1;
+    let call = AuthorizeCall {
+        at: clock::rfc3339(state.now()),
+        account: account.to_owned(),
+        idempotency_key: text(IDEMPOTENCY_KEY),
+        partner_correlation_id: text(klarna_api::authorize::headers::PARTNER_CORRELATION_ID),
+        integration_metadata: text(klarna_api::authorize::headers::INTEGRATION_METADATA),
+        network_session_token: text(NETWORK_SESSION_TOKEN),
+        customer_token: text(CUSTOMER_TOKEN),
+        interoperability_token: text(INTEROPERABILITY_TOKEN),
+        body: serde_json::from_slice(&body.0).unwrap_or(serde_json::Value::Null),
+    };
+    if state.calls.len() >= state::MAX_RECORDED_CALLS {
+        state.calls.remove(0);
+    }
+    state.calls.push(call);
 }
 
 /// An idempotency key being processed; released however the request ends.

@@ -47,6 +47,8 @@ pub struct State {
     pub queued: VecDeque<Scenario>,
     /// Authorize calls received (past authentication).
     pub authorize_calls: u64,
+    /// The latest Authorize calls as they were sent (at most [`MAX_RECORDED_CALLS`]).
+    pub calls: Vec<AuthorizeCall>,
     /// Whether webhook deliveries are held back (`/_sim/deliveries/hold`).
     pub holding_deliveries: bool,
     /// Deliveries held back, sent on release.
@@ -55,6 +57,32 @@ pub struct State {
     /// Where webhooks go.
     #[serde(skip)]
     pub webhooks: Vec<WebhookTarget>,
+}
+
+/// How many Authorize calls `/_sim/state` shows.
+pub const MAX_RECORDED_CALLS: usize = 200;
+
+/// One Authorize call as it arrived: the headers that matter and the body.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorizeCall {
+    /// When (simulated clock).
+    pub at: String,
+    /// The partner account in the path.
+    pub account: String,
+    /// `Klarna-Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+    /// `Partner-Correlation-Id`.
+    pub partner_correlation_id: Option<String>,
+    /// `Klarna-Integration-Metadata`.
+    pub integration_metadata: Option<String>,
+    /// `Klarna-Network-Session-Token`.
+    pub network_session_token: Option<String>,
+    /// `Klarna-Customer-Token`.
+    pub customer_token: Option<String>,
+    /// `Klarna-Interoperability-Token`.
+    pub interoperability_token: Option<String>,
+    /// The body (null when it was not JSON).
+    pub body: serde_json::Value,
 }
 
 /// A payment request and what the journey completes.
@@ -156,6 +184,7 @@ impl State {
             deliveries: Vec::new(),
             queued: VecDeque::new(),
             authorize_calls: 0,
+            calls: Vec::new(),
             holding_deliveries: false,
             held: Vec::new(),
             webhooks,

@@ -822,6 +822,10 @@ async fn control_health_state_and_reset() {
     let state = h.state().await;
     assert_eq!(state["requests"].as_object().unwrap().len(), 1);
     assert_eq!(state["events"].as_array().unwrap().len(), 1);
+    let calls = state["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["account"], ACCOUNT);
+    assert_eq!(calls[0]["body"]["request_payment_transaction"]["amount"], 11800);
     assert!(state["now"].is_string());
     assert_eq!(h.control("/_sim/reset", json!({})).await.status, StatusCode::NO_CONTENT);
     assert!(h.state().await["requests"].as_object().unwrap().is_empty());
