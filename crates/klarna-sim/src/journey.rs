@@ -218,7 +218,8 @@ fn suffix(query: &JourneyQuery) -> String {
     }
 }
 
-/// In a pop-up or iframe: tells the page that opened the journey, then closes.
+/// In a pop-up or iframe: tells the page that opened the journey, which then closes it. (A
+/// pop-up that closed itself could be seen closed before its message arrived: an abort.)
 fn popup_finish(id: &str, state: PaymentRequestState, return_url: Option<&str>, origin: Option<&str>) -> String {
     let message = serde_json::json!({
         "source": "klarna-sim",
@@ -238,7 +239,7 @@ fn popup_finish(id: &str, state: PaymentRequestState, return_url: Option<&str>, 
             "<p>The payment request is <strong data-state=\"{0}\">{0}</strong>.</p>\
              <script>const data = {data}; const origin = {target_origin};\
              const target = origin && (window.opener || (window.parent !== window ? window.parent : null));\
-             if (target) {{ target.postMessage(data, origin); if (window.opener) window.close(); }}\
+             if (target) target.postMessage(data, origin);\
              else if (data.returnUrl) location.replace(data.returnUrl);</script>",
             state.as_str()
         ),

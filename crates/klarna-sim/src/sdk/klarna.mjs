@@ -123,6 +123,7 @@ export async function KlarnaSDK(config = {}) {
       window.removeEventListener("message", onMessage);
       clearInterval(watch);
       frame?.remove();
+      if (popup && !popup.closed) popup.close();
       setBusy(button, false);
     };
     const onMessage = async (event) => {
