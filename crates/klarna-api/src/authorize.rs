@@ -425,11 +425,6 @@ impl PaymentRequestState {
         )
     }
 
-    /// Whether no further change is possible.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Expired | Self::Canceled | Self::Declined)
-    }
-
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {

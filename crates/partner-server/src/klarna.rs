@@ -9,7 +9,6 @@ use klarna_api::authorize::headers::{
 use klarna_api::transaction::{CaptureRequest, RefundRequest};
 use klarna_api::{AuthorizeRequest, AuthorizeResponse, ErrorBody, PaymentRequest};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 /// Klarna's reply to one call.
 #[derive(Debug)]
@@ -109,13 +108,9 @@ impl Klarna {
         serde_json::from_slice(&bytes).map_or(Reply::Malformed, Reply::Ok)
     }
 
-    fn json<B: Serialize>(request: reqwest::RequestBuilder, body: &B) -> reqwest::RequestBuilder {
-        request.json(body)
-    }
-
     /// `POST /payment/authorize`.
     pub async fn authorize(&self, body: &AuthorizeRequest, headers: AuthorizeHeaders<'_>) -> Reply<AuthorizeResponse> {
-        let mut request = Self::json(self.request(reqwest::Method::POST, "/payment/authorize"), body);
+        let mut request = self.request(reqwest::Method::POST, "/payment/authorize").json(body);
         for (name, value) in [
             (IDEMPOTENCY_KEY, headers.idempotency_key),
             (NETWORK_SESSION_TOKEN, headers.network_session_token),
@@ -142,12 +137,12 @@ impl Klarna {
     /// `POST /payment/transactions/{id}/captures`.
     pub async fn capture(&self, id: &str, body: &CaptureRequest, key: &str) -> Reply<serde_json::Value> {
         let request = self.request(reqwest::Method::POST, &format!("/payment/transactions/{id}/captures"));
-        Self::send(Self::json(request, body).header(IDEMPOTENCY_KEY, key)).await
+        Self::send(request.json(body).header(IDEMPOTENCY_KEY, key)).await
     }
 
     /// `POST /payment/transactions/{id}/refunds`.
     pub async fn refund(&self, id: &str, body: &RefundRequest, key: &str) -> Reply<serde_json::Value> {
         let request = self.request(reqwest::Method::POST, &format!("/payment/transactions/{id}/refunds"));
-        Self::send(Self::json(request, body).header(IDEMPOTENCY_KEY, key)).await
+        Self::send(request.json(body).header(IDEMPOTENCY_KEY, key)).await
     }
 }

@@ -643,8 +643,10 @@ impl Store {
             "UPDATE payment_requests SET state = ?2, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
             params![id, state.as_str()],
         )?;
-        let owner: String =
-            tx.query_row("SELECT customer_id FROM checkout_sessions WHERE id = ?1", [&session_id], |r| r.get(0))?;
+        let (owner, flow): (String, String) =
+            tx.query_row("SELECT customer_id, flow FROM checkout_sessions WHERE id = ?1", [&session_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         if let Some(token) = token {
             insert_token(&tx, &session_id, &owner, token)?;
         }
@@ -657,8 +659,6 @@ impl Store {
             tx.query_row("SELECT EXISTS (SELECT 1 FROM transactions WHERE session_id = ?1)", [&session_id], |r| {
                 r.get(0)
             })?;
-        let flow: String =
-            tx.query_row("SELECT flow FROM checkout_sessions WHERE id = ?1", [&session_id], |r| r.get(0))?;
         let status = match state {
             _ if latest != id => None,
             _ if has_transaction => Some(Status::Authorized),
