@@ -24,22 +24,22 @@ pub enum Flow {
     TokenCharge,
 }
 
+crate::db_enum!(Flow {
+    OneTime = "one_time",
+    TokenOnly = "token_only",
+    TokenWithPurchase = "token_with_purchase",
+    TokenCharge = "token_charge",
+});
+
 impl Flow {
     /// The name used in URLs and the database.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OneTime => "one_time",
-            Self::TokenOnly => "token_only",
-            Self::TokenWithPurchase => "token_with_purchase",
-            Self::TokenCharge => "token_charge",
-        }
+        crate::store::DbEnum::as_db(self)
     }
 
     /// Reads a flow name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::OneTime, Self::TokenOnly, Self::TokenWithPurchase, Self::TokenCharge]
-            .into_iter()
-            .find(|f| f.as_str() == name)
+        crate::store::DbEnum::from_db(name)
     }
 
     /// Whether the flow buys something now.
@@ -57,6 +57,11 @@ pub enum Scope {
     /// Subscription charges without the shopper.
     CustomerNotPresent,
 }
+
+crate::db_enum!(Scope {
+    CustomerPresent = "customer_present",
+    CustomerNotPresent = "customer_not_present",
+});
 
 impl Scope {
     /// Klarna's scope.

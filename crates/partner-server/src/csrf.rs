@@ -1,37 +1,38 @@
-//! CSRF: the shopper-facing POST endpoints accept only same-origin JSON requests.
+//! CSRF: the shopper-facing POST endpoints accept only JSON requests from the shop's own
+//! origins (its public URL, the address it is bound to, and the origins named with
+//! `--cors-origin`). The `Origin` is compared with that list, never with the request's own
+//! `Host` (which an attacker controls after a DNS rebinding).
 
 use axum::http::{header, HeaderMap};
 
 use crate::error::ApiError;
 
-/// Refuses cross-site requests: the `Origin` must be this server's (or, where a browser sends
-/// none, `Sec-Fetch-Site` must say same-origin), and the body must be declared JSON, which a
-/// cross-site HTML form cannot do without a CORS preflight this server never grants.
-pub fn same_origin_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let is_json = headers
+/// Whether the request declares a JSON body (a cross-site HTML form cannot, without a CORS
+/// preflight this server grants only to its configured origins).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Refuses a request that is not JSON or comes from an origin not in `origins`. A request
+/// with no `Origin` (not a browser's cross-origin call) passes unless `Sec-Fetch-Site` says
+/// it is cross-site.
+pub fn check(headers: &HeaderMap, origins: &[String]) -> Result<(), ApiError> {
+    if !is_json(headers) {
         return Err(ApiError::bad_request("INVALID_CONTENT_TYPE", "Content-Type must be application/json"));
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => {
-            let same = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
-            if !same {
-                return Err(ApiError::forbidden("CROSS_ORIGIN_REQUEST", "only same-origin requests are accepted"));
-            }
-        }
-        None => {
-            let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-            if matches!(site, Some(site) if site != "same-origin" && site != "none") {
-                return Err(ApiError::forbidden("CROSS_ORIGIN_REQUEST", "only same-origin requests are accepted"));
-            }
-        }
+    let refused = || ApiError::forbidden("CROSS_ORIGIN_REQUEST", "this origin may not call the payment service");
+    match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        Some(Ok(origin)) if origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) => Ok(()),
+        Some(_) => Err(refused()),
+        None => match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+            Some("same-origin" | "none") | None => Ok(()),
+            Some(_) => Err(refused()),
+        },
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -47,23 +48,21 @@ mod tests {
     }
 
     #[test]
-    fn same_origin_json_passes_everything_else_is_refused() {
+    fn only_the_shops_origins_may_post_json() {
+        let origins = vec!["http://127.0.0.1:8080".to_owned(), "https://shop.example".to_owned()];
         let json = ("content-type", "application/json");
-        let host = ("host", "127.0.0.1:8080");
-        assert!(same_origin_json(&headers(&[json, host, ("origin", "http://127.0.0.1:8080")])).is_ok());
+        assert!(check(&headers(&[json, ("origin", "http://127.0.0.1:8080")]), &origins).is_ok());
+        assert!(check(&headers(&[json, ("origin", "https://shop.example")]), &origins).is_ok());
+        assert!(check(&headers(&[json]), &origins).is_ok(), "no Origin: not a browser's cross-origin call");
+        assert!(check(&headers(&[json, ("origin", "http://evil.example")]), &origins).is_err());
         assert!(
-            same_origin_json(&headers(&[json, host])).is_ok(),
-            "no Origin, no Sec-Fetch-Site: a non-browser client"
+            check(&headers(&[json, ("host", "evil.example"), ("origin", "http://evil.example")]), &origins).is_err(),
+            "a rebinding attacker's Origin matches its Host, not the shop"
         );
-        assert!(same_origin_json(&headers(&[json, host, ("origin", "http://evil.example")])).is_err());
-        assert!(same_origin_json(&headers(&[json, host, ("origin", "http://127.0.0.1:8080.evil.example")])).is_err());
-        assert!(same_origin_json(&headers(&[json, host, ("sec-fetch-site", "cross-site")])).is_err());
-        assert!(same_origin_json(&headers(&[
-            ("content-type", "text/plain"),
-            host,
-            ("origin", "http://127.0.0.1:8080")
-        ]))
-        .is_err());
-        assert!(same_origin_json(&headers(&[("content-type", "application/x-www-form-urlencoded"), host])).is_err());
+        assert!(check(&headers(&[json, ("origin", "http://127.0.0.1:8080.evil.example")]), &origins).is_err());
+        assert!(check(&headers(&[json, ("sec-fetch-site", "cross-site")]), &origins).is_err());
+        assert!(
+            check(&headers(&[("content-type", "text/plain"), ("origin", "https://shop.example")]), &origins).is_err()
+        );
     }
 }

@@ -1,12 +1,17 @@
-//! Errors of the backend's API, in Klarna's error shape so the button reads them alike.
+//! Errors of the backend's API, in Klarna's error shape so the button reads them alike. An
+//! internal failure reaches the client as an error id and a generic sentence; what went
+//! wrong is logged under that id.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use klarna_api::{ErrorBody, ErrorType};
 
+use crate::store::StoreError;
+
 /// An error reply; every handler returns `Result<_, ApiError>`.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{status}: {}", body.error_message)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -41,16 +46,26 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, ErrorType::ResourceError, code, message)
     }
 
-    /// 500: our own failure (the database, say).
-    pub fn internal(message: impl Into<String>) -> Self {
-        let message = message.into();
-        tracing::error!(%message, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorType::TechnicalError, "INTERNAL_ERROR", message)
+    /// 500: our own failure. The client gets an id and a generic sentence; the log gets `detail`.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::TechnicalError,
+            "INTERNAL_ERROR",
+            "the payment service failed; please try again, and quote the error id if it persists",
+        );
+        tracing::error!(error_id = error.body.error_id, %detail, "internal error");
+        error
     }
 
-    /// 502: Klarna could not be reached or answered nonsense.
+    /// 502: Klarna could not be reached or answered nonsense; trying again may help.
     pub fn bad_gateway(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, ErrorType::TechnicalError, code, message)
+    }
+
+    /// 503: busy finishing the same work elsewhere; trying again shortly will answer.
+    pub fn busy(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::TechnicalError, code, message)
     }
 
     /// Klarna's own error, passed on with a status that tells the browser what to do:
@@ -63,11 +78,16 @@ impl ApiError {
         };
         Self { status, body }
     }
+
+    /// The body as JSON text.
+    pub fn body_json(&self) -> String {
+        serde_json::to_string(&self.body).unwrap_or_else(|_| "{}".to_owned())
+    }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> Self {
-        Self::internal(format!("database: {error}"))
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::internal(error)
     }
 }
 

@@ -1,61 +1,89 @@
-//! After the step-up: keep what the journey created and run the final authorization with the
-//! network session token, exactly once, whether the webhook or the returning shopper comes first.
+//! After the step-up: bring an order up to date with its payment request as Klarna has it
+//! (never as a webhook or a browser says it is), keep what the journey created, and run the
+//! final authorization with the network session token, exactly once across instances.
 
 use klarna_api::authorize::RequestPaymentTransaction;
-use klarna_api::{AuthorizeRequest, PaymentRequest, PaymentRequestState};
+use klarna_api::{AuthorizeRequest, CustomerToken, PaymentRequest, PaymentRequestState};
 
+use crate::attempts::{proof_of_status, Proof};
 use crate::error::ApiError;
 use crate::klarna::{AuthorizeHeaders, Reply};
-use crate::store::Status;
+use crate::order_status::OrderStatus;
+use crate::reads::Read;
 use crate::App;
 
 /// What settling a payment request did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
     /// Up to date; the order's new status, if it moved.
-    Done(Option<Status>),
-    /// Another caller is running the final authorization right now: ask again later.
+    Done(Option<OrderStatus>),
+    /// Another instance is running the final authorization right now.
     Busy,
+    /// Klarna no longer knows the request; the order moved on.
+    Gone,
+    /// Not a request this backend created.
+    NotOurs,
 }
 
-/// Brings a payment request's order up to date. `known` is the request as a webhook carried
-/// it; without it, the request is read from Klarna.
-pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Result<Settled, ApiError> {
-    let Some(tracked) = app.store.tracked_request(id)? else {
-        tracing::warn!(id, "a payment request this backend did not create");
-        return Ok(Settled::Done(None));
-    };
-    let request = match known {
-        Some(request) => request,
-        None => match app.klarna.payment_request(id).await {
-            Reply::Ok(request) => request,
-            other => {
-                return Err(ApiError::bad_gateway(
-                    "KLARNA_UNAVAILABLE",
-                    format!("could not read the payment request: {other:?}"),
-                ))
-            }
-        },
-    };
-    let state = request.state.unwrap_or(PaymentRequestState::Unknown);
+/// The tokens a completed payment request carries, wherever Klarna put them.
+fn tokens(raw: &serde_json::Value, request: &PaymentRequest) -> (Option<String>, Option<CustomerToken>) {
     let context = request.state_context.as_ref();
-    let token = context.and_then(|c| c.customer_token.as_ref());
-    let status = app.store.record_request_state(id, state, token)?;
+    let session = context
+        .and_then(|c| c.klarna_network_session_token.clone())
+        .or_else(|| raw.get("klarna_network_session_token").and_then(|v| v.as_str()).map(str::to_owned));
+    (session, context.and_then(|c| c.customer_token.clone()))
+}
+
+/// Reads payment request `id` from Klarna and brings its order up to date; runs the final
+/// authorization when the journey completed.
+pub async fn settle(app: &App, id: &str) -> Result<Settled, ApiError> {
+    let Some(tracked) = app.store.tracked_request(id).await? else {
+        tracing::warn!(id, "a payment request this backend did not create");
+        return Ok(Settled::NotOurs);
+    };
+    if tracked.gone {
+        return Ok(Settled::Gone);
+    }
+    let raw = match app.reads.payment_request(id).await {
+        Read::Found(raw) => raw,
+        Read::Gone => {
+            tracing::warn!(id, "Klarna no longer knows this payment request");
+            app.store.request_gone(id).await?;
+            return Ok(Settled::Gone);
+        }
+        Read::Failed(why) => {
+            return Err(ApiError::bad_gateway(
+                "KLARNA_UNAVAILABLE",
+                format!("could not read the payment request: {why}"),
+            ))
+        }
+    };
+    let request: PaymentRequest = serde_json::from_value((*raw).clone())
+        .map_err(|e| ApiError::bad_gateway("KLARNA_INVALID_REPLY", format!("not a payment request: {e}")))?;
+    let state = request.state.unwrap_or(PaymentRequestState::Unknown);
+    let (session_token, customer_token) = tokens(&raw, &request);
+    let status = app.store.record_request_state(id, state, customer_token, app.poll_every_ms()).await?;
     if state != PaymentRequestState::Completed || !tracked.pending_payment {
         return Ok(Settled::Done(status));
     }
-    let Some(session_token) = context.and_then(|c| c.klarna_network_session_token.as_deref()) else {
+    let Some(session_token) = session_token else {
         return Err(ApiError::bad_gateway(
             "KLARNA_INVALID_REPLY",
             "a COMPLETED payment request without a network session token",
         ));
     };
-    if !app.store.claim_finalization(id)? {
-        return Ok(if app.store.finalization_running(id)? { Settled::Busy } else { Settled::Done(status) });
+    if !app.store.claim_finalization(id, &app.instance, app.timing).await? {
+        let now = app.store.tracked_request(id).await?;
+        let running = now.is_some_and(|r| r.finalization == Some(crate::store::requests::Finalization::Running));
+        return Ok(if running { Settled::Busy } else { Settled::Done(status) });
     }
-    let Some(row) = app.store.session(&tracked.session_id)? else {
-        return Err(ApiError::not_found("Checkout session"));
-    };
+    final_authorization(app, id, &tracked.session_id, &session_token).await
+}
+
+/// The final authorization, under a key derived from the payment request: a repeat after a
+/// crash or a lost reply gets Klarna's first answer, never a second transaction.
+async fn final_authorization(app: &App, id: &str, order: &str, session_token: &str) -> Result<Settled, ApiError> {
+    let Some(row) = app.store.session(order).await? else { return Err(ApiError::not_found("Checkout session")) };
     let body = AuthorizeRequest {
         currency: row.session.currency.clone(),
         request_payment_transaction: Some(RequestPaymentTransaction {
@@ -68,7 +96,6 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
         step_up_config: None,
         supplementary_purchase_data: None,
     };
-    // The same key on every try: a retry after a crash gets Klarna's first answer, not a second transaction.
     let key =
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("final-authorization:{id}").as_bytes()).to_string();
     let headers = AuthorizeHeaders {
@@ -76,44 +103,27 @@ pub async fn settle(app: &App, id: &str, known: Option<PaymentRequest>) -> Resul
         network_session_token: Some(session_token),
         ..AuthorizeHeaders::default()
     };
-    match app.klarna.authorize(&body, headers).await {
-        Reply::Ok(reply) => Ok(Settled::Done(Some(app.store.record_final_authorization(id, &reply)?))),
-        // Refused for good (an expired or spent session token, say): retrying cannot help.
-        // Not so 401/403 (our credentials), 409 (the key is in use) or 429: those are retried.
-        Reply::Refused { status, body } if matches!(status, 400 | 404 | 422) => {
-            let code = body.as_ref().map(|b| b.error_code.clone());
-            tracing::error!(id, status, code, "final authorization refused");
-            Ok(Settled::Done(Some(app.store.record_final_refusal(id)?)))
+    let reply = app.klarna.authorize(&body, headers).await;
+    let refused_for_good = |status: u16| matches!(status, 400 | 404 | 422);
+    match reply {
+        Reply::Ok(reply) if reply.outcome().is_ok() => {
+            Ok(Settled::Done(Some(app.store.record_final_authorization(id, reply).await?)))
+        }
+        // Refused as sent (an expired or spent session token, say): trying again cannot help.
+        // Not so 401/403 (our credentials), 409 (the key is in use), 429 or 5xx: those are retried.
+        Reply::Refused { status, .. }
+            if refused_for_good(status) && proof_of_status(status, None) == Proof::DidNotAct =>
+        {
+            tracing::error!(id, status, "final authorization refused");
+            Ok(Settled::Done(Some(app.store.record_final_refusal(id).await?)))
         }
         other => {
-            app.store.release_finalization(id)?;
-            tracing::warn!(id, reply = ?other, "final authorization failed; it will be retried");
+            app.store.release_finalization(id).await?;
+            tracing::warn!(id, reply = other.describe(), "final authorization failed; it will be retried");
             Err(ApiError::bad_gateway(
                 "FINAL_AUTHORIZATION_FAILED",
                 "the final authorization failed; it will be retried",
             ))
         }
-    }
-}
-
-/// Every few seconds, finishes what a crash or a failed call left half done: COMPLETED
-/// payment requests whose final authorization never ran or whose claim went stale.
-pub async fn sweep(app: std::sync::Arc<App>, every: std::time::Duration) {
-    loop {
-        match app.store.unfinished_finalizations() {
-            Ok(ids) => {
-                for id in ids {
-                    if let Err(error) = settle(&app, &id, None).await {
-                        tracing::warn!(
-                            id,
-                            code = error.body.error_code,
-                            "the sweeper could not settle a payment request"
-                        );
-                    }
-                }
-            }
-            Err(error) => tracing::error!(%error, "the sweeper could not read the database"),
-        }
-        tokio::time::sleep(every).await;
     }
 }

@@ -7,29 +7,61 @@ use klarna_api::authorize::headers::{
     PARTNER_CORRELATION_ID,
 };
 use klarna_api::transaction::{CaptureRequest, RefundRequest};
-use klarna_api::{AuthorizeRequest, AuthorizeResponse, ErrorBody, PaymentRequest};
+use klarna_api::{AuthorizeRequest, AuthorizeResponse, ErrorBody};
 use serde::de::DeserializeOwned;
+
+/// The most of a reply this client reads.
+const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Klarna's reply to one call.
 #[derive(Debug)]
 pub enum Reply<T> {
     /// 2xx with the expected body.
     Ok(T),
-    /// A non-2xx status, with Klarna's error body when it sent one.
+    /// 2xx whose body is not what Klarna documents (kept raw, for reconciliation).
+    Malformed {
+        /// The raw body, as far as it was read.
+        body: String,
+    },
+    /// A non-2xx status.
     Refused {
         /// HTTP status.
         status: u16,
-        /// Klarna's error, if the body was one.
-        body: Option<ErrorBody>,
+        /// Klarna's error, when the body was one.
+        error: Option<ErrorBody>,
+        /// The raw body.
+        body: String,
+        /// `Retry-After`, in milliseconds.
+        retry_after_ms: Option<i64>,
     },
-    /// 2xx whose body is not what Klarna documents.
-    Malformed,
-    /// No reply: connection refused, reset, or timed out.
-    Unreachable(String),
+    /// The request could not even be built (a header value Klarna's API cannot take, say):
+    /// nothing was sent.
+    NotSent(String),
+    /// No reply. `connected` says whether the request may have reached Klarna.
+    Unreachable {
+        /// Why.
+        why: String,
+        /// False when no connection was made: nothing was sent.
+        connected: bool,
+    },
+}
+
+impl<T> Reply<T> {
+    /// A short description for logs and error messages (never a body that may hold secrets).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Ok(_) => "ok".to_owned(),
+            Self::Malformed { .. } => "a 2xx reply that is not what Klarna documents".to_owned(),
+            Self::Refused { status, error: Some(error), .. } => format!("HTTP {status} {}", error.error_code),
+            Self::Refused { status, error: None, .. } => format!("HTTP {status}"),
+            Self::NotSent(why) => format!("not sent: {why}"),
+            Self::Unreachable { why, .. } => format!("unreachable: {why}"),
+        }
+    }
 }
 
 /// An Authorize call as it is sent: kept with the attempt, so an attempt whose outcome is
-/// unknown can be sent again unchanged under its Klarna key.
+/// unknown is sent again unchanged under its Klarna key.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct StoredCall {
     /// The body.
@@ -64,15 +96,27 @@ pub struct Klarna {
     account: String,
 }
 
+fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    let seconds: i64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(seconds.clamp(0, 3600).saturating_mul(1000))
+}
+
 impl Klarna {
-    /// A client for `base` (such as `https://api-global.test.klarna.com`).
-    pub fn new(base: &str, key: &str, account: &str) -> Self {
+    /// A client for `base` (such as `https://api-global.test.klarna.com`); a call that takes
+    /// longer than `timeout` is abandoned (its outcome is then unknown).
+    pub fn new(base: &str, key: &str, account: &str, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .pool_max_idle_per_host(256)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Self { http, base: base.trim_end_matches('/').to_owned(), key: key.to_owned(), account: account.to_owned() }
+    }
+
+    /// The partner account the calls act for.
+    pub fn account(&self) -> &str {
+        &self.account
     }
 
     fn url(&self, path: &str) -> String {
@@ -95,17 +139,33 @@ impl Klarna {
     async fn send<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Reply<T> {
         let response = match request.send().await {
             Ok(response) => response,
-            Err(error) => return Reply::Unreachable(error.to_string()),
+            Err(error) if error.is_builder() => return Reply::NotSent(error.to_string()),
+            Err(error) => return Reply::Unreachable { why: error.to_string(), connected: !error.is_connect() },
         };
         let status = response.status().as_u16();
+        let retry_after = retry_after_ms(response.headers());
+        if response.content_length().is_some_and(|length| length > MAX_REPLY_BYTES as u64) {
+            return Reply::Malformed { body: format!("a reply of {:?} bytes", response.content_length()) };
+        }
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(error) => return Reply::Unreachable(error.to_string()),
+            Err(error) => return Reply::Unreachable { why: error.to_string(), connected: true },
         };
+        let text = String::from_utf8_lossy(bytes.get(..MAX_REPLY_BYTES).unwrap_or(&bytes)).into_owned();
         if !(200..300).contains(&status) {
-            return Reply::Refused { status, body: serde_json::from_slice(&bytes).ok() };
+            let error: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+            if error.is_none() {
+                tracing::warn!(status, body = %text, "Klarna's error reply is not an error body");
+            }
+            return Reply::Refused { status, error, body: text, retry_after_ms: retry_after };
         }
-        serde_json::from_slice(&bytes).map_or(Reply::Malformed, Reply::Ok)
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Reply::Ok(value),
+            Err(error) => {
+                tracing::warn!(status, %error, "Klarna's reply is not what its documentation describes");
+                Reply::Malformed { body: text }
+            }
+        }
     }
 
     /// `POST /payment/authorize`.
@@ -124,25 +184,44 @@ impl Klarna {
         Self::send(request).await
     }
 
-    /// `GET /payment/requests/{id}`.
-    pub async fn payment_request(&self, id: &str) -> Reply<PaymentRequest> {
-        Self::send(self.request(reqwest::Method::GET, &format!("/payment/requests/{id}"))).await
+    /// `GET /payment/requests/{id}`, as JSON (its tokens may stand in several places).
+    pub async fn payment_request(&self, id: &str) -> Reply<serde_json::Value> {
+        Self::send(self.request(reqwest::Method::GET, &format!("/payment/requests/{}", path_segment(id)))).await
     }
 
     /// `DELETE /payment/requests/{id}`.
-    pub async fn cancel_payment_request(&self, id: &str) -> Reply<PaymentRequest> {
-        Self::send(self.request(reqwest::Method::DELETE, &format!("/payment/requests/{id}"))).await
+    pub async fn cancel_payment_request(&self, id: &str) -> Reply<serde_json::Value> {
+        Self::send(self.request(reqwest::Method::DELETE, &format!("/payment/requests/{}", path_segment(id)))).await
     }
 
     /// `POST /payment/transactions/{id}/captures`.
     pub async fn capture(&self, id: &str, body: &CaptureRequest, key: &str) -> Reply<serde_json::Value> {
-        let request = self.request(reqwest::Method::POST, &format!("/payment/transactions/{id}/captures"));
-        Self::send(request.json(body).header(IDEMPOTENCY_KEY, key)).await
+        let path = format!("/payment/transactions/{}/captures", path_segment(id));
+        Self::send(self.request(reqwest::Method::POST, &path).json(body).header(IDEMPOTENCY_KEY, key)).await
     }
 
     /// `POST /payment/transactions/{id}/refunds`.
     pub async fn refund(&self, id: &str, body: &RefundRequest, key: &str) -> Reply<serde_json::Value> {
-        let request = self.request(reqwest::Method::POST, &format!("/payment/transactions/{id}/refunds"));
-        Self::send(request.json(body).header(IDEMPOTENCY_KEY, key)).await
+        let path = format!("/payment/transactions/{}/refunds", path_segment(id));
+        Self::send(self.request(reqwest::Method::POST, &path).json(body).header(IDEMPOTENCY_KEY, key)).await
     }
+}
+
+/// What may not stand in one path segment unencoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// An id as one path segment: anything that could change the path is percent-encoded.
+fn path_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }

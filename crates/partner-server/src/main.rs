@@ -1,15 +1,18 @@
 //! `partner-server`: the reference backend, with the Klarna Network simulator embedded unless
 //! `--klarna-base-url` points elsewhere.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use klarna_sim::{Sim, SimConfig, WebhookTarget};
-use partner_server::config::Config;
+use partner_server::config::{random_secret, Config, SigningKey};
+use partner_server::customer::Identity;
 use partner_server::klarna::Klarna;
-use partner_server::store::Store;
-use partner_server::{router, App};
+use partner_server::reads::Reads;
+use partner_server::store::{sqlite_url, Store};
+use partner_server::{router, routes, App};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,14 +23,33 @@ async fn main() {
     }
 }
 
+/// The origins a loopback address is reached at.
+fn loopback_origins(address: SocketAddr) -> Vec<String> {
+    let port = address.port();
+    if address.ip().is_loopback() || address.ip().is_unspecified() {
+        vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}"), format!("http://[::1]:{port}")]
+    } else {
+        vec![format!("http://{address}")]
+    }
+}
+
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    config.check()?;
 
-    if let Some(dir) = config.database.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let store = Store::open(&config.database).map_err(|e| format!("cannot open {}: {e}", config.database.display()))?;
+    let database_url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => {
+            if let Some(dir) = config.database.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            sqlite_url(&config.database)
+        }
+    };
+    let store = Store::connect(&database_url, config.database_connections)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
     if !config.pkg.join("klarna_payment_button.js").exists() {
         eprintln!("warning: {} has no built package; run `npm run build`", config.pkg.display());
     }
@@ -36,36 +58,86 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let address = listener.local_addr()?;
     let origin = format!("http://{address}");
     let public_url = config.public_url.clone().unwrap_or_else(|| origin.clone()).trim_end_matches('/').to_owned();
-    let (klarna_base, sim) = match &config.klarna_base_url {
-        Some(base) => (base.clone(), None),
+    let mut origins = loopback_origins(address);
+    origins.push(public_url.clone());
+    origins.extend(config.cors_origins.iter().map(|o| o.trim_end_matches('/').to_owned()));
+
+    let mut signing_keys = config.signing_keys()?;
+    let embedded = config.klarna_base_url.is_none();
+    let api_key = config.klarna_api_key.clone().unwrap_or_else(|| format!("klarna_test_api_{}", random_secret()));
+    if embedded && signing_keys.is_empty() {
+        signing_keys.push(SigningKey { id: Some("embedded-simulator".to_owned()), key: random_secret() });
+    }
+    let (klarna_base, sdk_url, sim) = match &config.klarna_base_url {
+        Some(base) => {
+            let sdk = match (&config.klarna_client_id, &config.klarna_sdk_url) {
+                (Some(_), _) | (None, None) => routes::pages::KLARNA_SDK.to_owned(),
+                (None, Some(url)) => url.clone(),
+            };
+            (base.clone(), sdk, None)
+        }
         None => {
+            let signing = signing_keys.first().cloned().unwrap_or(SigningKey { id: None, key: random_secret() });
             let sim = Sim::new(SimConfig {
                 public_url: Some(format!("{public_url}/klarna-sim")),
                 webhooks: vec![WebhookTarget {
                     url: format!("{origin}/webhooks/klarna"),
-                    signing_key_id: "embedded-simulator".to_owned(),
-                    signing_key: config.webhook_signing_key.clone(),
+                    signing_key_id: signing.id.unwrap_or_else(|| "embedded-simulator".to_owned()),
+                    signing_key: signing.key,
                 }],
                 ..SimConfig::default()
             });
-            (format!("{origin}/klarna-sim"), Some(sim))
+            // Klarna's partner API is not on the shop's origin: a loopback port of its own.
+            let api =
+                tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), config.sim_api_port))
+                    .await?;
+            let api_base = format!("http://{}", api.local_addr()?);
+            let api_routes = sim.public_router();
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(api, api_routes).await {
+                    tracing::error!(%error, "the simulator's partner API stopped");
+                }
+            });
+            (api_base, "/klarna-sim/web-sdk/v2/klarna.mjs".to_owned(), Some(sim))
         }
     };
-    let klarna = Klarna::new(&klarna_base, &config.klarna_api_key, &config.partner_account_id);
-    let simulator = sim.is_some();
-    let sim_control_port = config.sim_control_port;
-    let sweep_every = std::time::Duration::from_millis(config.sweep_interval_ms.max(100));
-    let app = Arc::new(App { config, store, klarna, simulator, public_url: public_url.clone() });
-    tokio::spawn(partner_server::finalize::sweep(app.clone(), sweep_every));
-    let mut routes = router(app);
+    let timeout = Duration::from_millis(config.klarna_timeout_ms);
+    let klarna = Klarna::new(&klarna_base, &api_key, &config.partner_account_id, timeout);
+    let reads = Reads::new(klarna.clone(), Duration::from_secs(1));
+    let cookie_secret = config.cookie_secret.clone().unwrap_or_else(random_secret);
+    let identity = Arc::new(Identity::new(&cookie_secret, public_url.starts_with("https://")));
+    let instance = config.instance_id.clone().unwrap_or_else(|| format!("inst_{}", uuid::Uuid::new_v4().simple()));
+    let sweep_every = Duration::from_millis(config.sweep_interval_ms);
+    let app = Arc::new(App {
+        simulator: embedded || config.klarna_simulator,
+        timing: config.timing(),
+        config,
+        store,
+        klarna,
+        public_url: public_url.clone(),
+        origins,
+        sdk_url,
+        instance,
+        signing_keys,
+        reads,
+    });
+    app.store.heartbeat(&app.instance).await?;
+    tokio::spawn(partner_server::sweeper::heartbeat(app.clone()));
+    tokio::spawn(partner_server::sweeper::run(app.clone(), sweep_every));
+    let mut routes = router(app.clone(), identity);
     println!("partner-server listening on {origin}");
+    println!("  instance {} on {:?}", app.instance, app.store.engine());
     if let Some(sim) = &sim {
         routes = routes.nest("/klarna-sim", sim.public_router());
         // The simulator's control API (a state dump with tokens, reset, ...) stays off the
         // shop's origin: a port of its own, on loopback only.
-        let control = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], sim_control_port))).await?;
+        let control = tokio::net::TcpListener::bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            app.config.sim_control_port,
+        ))
+        .await?;
         println!(
-            "  Klarna: the embedded offline simulator at {klarna_base} (test keys only, nothing leaves this machine)"
+            "  Klarna: the embedded offline simulator, its partner API at {klarna_base} (nothing leaves this machine)"
         );
         println!("  simulator control: http://{}/_sim", control.local_addr()?);
         let control_routes = sim.control_router();

@@ -1,4 +1,4 @@
-//! The demo checkout's files, the page configuration, and the Content-Security-Policy.
+//! The demo checkout's configuration and its Content-Security-Policy.
 
 use std::sync::Arc;
 
@@ -13,18 +13,21 @@ pub const KLARNA_SDK: &str = "https://js.klarna.com/web-sdk/v2/klarna.mjs";
 
 /// `GET /api/config`: which SDK the page loads, with which client id.
 pub async fn config(State(app): State<Arc<App>>) -> Json<Value> {
-    let real = app.config.klarna_client_id.clone();
     Json(json!({
-        "sdkUrl": if real.is_some() { KLARNA_SDK } else { "/klarna-sim/web-sdk/v2/klarna.mjs" },
-        "clientId": real.unwrap_or_else(|| "klarna_test_client_simulator".to_owned()),
+        "sdkUrl": app.sdk_url,
+        "clientId": app.config.klarna_client_id.clone().unwrap_or_else(|| "klarna_test_client_simulator".to_owned()),
         "simulator": app.simulator,
     }))
 }
 
 /// The shop's Content-Security-Policy: no inline scripts, WebAssembly allowed, Klarna's hosts
-/// only when Klarna's real SDK is in use.
-pub fn content_security_policy(real_sdk: bool) -> String {
-    let klarna = if real_sdk { " https://js.klarna.com https://*.klarna.com" } else { "" };
+/// only when Klarna's real SDK is in use (or a standalone simulator's, when it plays Klarna).
+pub fn content_security_policy(real_sdk: bool, sdk_url: &str) -> String {
+    let klarna = if real_sdk {
+        " https://js.klarna.com https://*.klarna.com".to_owned()
+    } else {
+        url::Url::parse(sdk_url).map(|url| format!(" {}", url.origin().ascii_serialization())).unwrap_or_default()
+    };
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{klarna}; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'{klarna}; frame-src 'self'{klarna}; object-src 'none'; base-uri 'none'; \

@@ -1,17 +1,18 @@
-//! `POST /api/checkout-sessions`: the shop creates the checkout session server-side; the page
-//! only names the flow (and, for demos, a simulator scenario).
+//! `POST /api/checkout-sessions`: the shop creates the checkout session server-side, for the
+//! shopper of the cookie; the page only names the flow (and, for demos, a simulator scenario).
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 
 use crate::checkout::{self, Flow, Scope, Session};
 use crate::csrf;
+use crate::customer::Customer;
 use crate::error::ApiError;
-use crate::store::OrderView;
+use crate::store::sessions::OrderView;
 use crate::App;
 
 /// The page's choice.
@@ -29,22 +30,29 @@ pub struct NewSession {
     interoperability_token: Option<String>,
 }
 
-/// The demo shop has one shopper; a real shop takes this from its login.
-pub const DEMO_CUSTOMER: &str = "demo-shopper";
-
 /// Creates a checkout session with the server's cart for the flow.
 pub async fn create(
     State(app): State<Arc<App>>,
+    Extension(customer): Extension<Customer>,
     headers: HeaderMap,
-    Json(body): Json<NewSession>,
+    body: axum::body::Bytes,
 ) -> Result<Json<OrderView>, ApiError> {
-    csrf::same_origin_json(&headers)?;
+    csrf::check(&headers, &app.origins)?;
+    let body: NewSession = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("INVALID_REQUEST", format!("not a checkout session request: {e}")))?;
     let flow = Flow::parse(&body.flow).ok_or_else(|| {
         ApiError::bad_request("UNKNOWN_FLOW", "flow must be one_time, token_only, token_with_purchase or token_charge")
     })?;
     let scenario = body.scenario.filter(|s| !s.is_empty());
     if let Some(word) = &scenario {
         word.parse::<klarna_sim::Scenario>().map_err(|problem| ApiError::bad_request("UNKNOWN_SCENARIO", problem))?;
+    }
+    let interoperability_token = body.interoperability_token.filter(|t| !t.is_empty());
+    if interoperability_token.as_ref().is_some_and(|t| t.len() > 8192 || !t.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(ApiError::bad_request(
+            "INVALID_INTEROPERABILITY_TOKEN",
+            "the interoperability token must be at most 8192 printable ASCII characters",
+        ));
     }
     let lines = checkout::cart(flow);
     let session = Session {
@@ -56,16 +64,9 @@ pub async fn create(
         amount: lines.iter().map(|l| l.total_amount).sum(),
         lines,
         currency: checkout::CURRENCY.to_owned(),
-        customer_id: DEMO_CUSTOMER.to_owned(),
-        interoperability_token: body.interoperability_token.filter(|t| !t.is_empty()),
+        customer_id: customer.0,
+        interoperability_token,
     };
-    let bad_token = |t: &String| t.len() > 8192 || !t.bytes().all(|b| b.is_ascii_graphic());
-    if session.interoperability_token.as_ref().is_some_and(bad_token) {
-        return Err(ApiError::bad_request(
-            "INVALID_INTEROPERABILITY_TOKEN",
-            "the interoperability token must be at most 8192 printable ASCII characters",
-        ));
-    }
-    app.store.create_session(&session)?;
-    app.store.order(&session.id)?.map(Json).ok_or_else(|| ApiError::internal("the new session vanished"))
+    app.store.create_session(&session).await?;
+    app.store.order(&session.id).await?.map(Json).ok_or_else(|| ApiError::internal("a new session vanished"))
 }
