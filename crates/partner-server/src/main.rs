@@ -103,7 +103,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let timeout = Duration::from_millis(config.klarna_timeout_ms);
     let klarna = Klarna::new(&klarna_base, &api_key, &config.partner_account_id, timeout);
-    let reads = Reads::new(klarna.clone(), Duration::from_secs(1));
+    let reads = Reads::new(klarna.clone(), Duration::from_millis(200));
     let cookie_secret = config.cookie_secret.clone().unwrap_or_else(random_secret);
     let identity = Arc::new(Identity::new(&cookie_secret, public_url.starts_with("https://")));
     let instance = config.instance_id.clone().unwrap_or_else(|| format!("inst_{}", uuid::Uuid::new_v4().simple()));

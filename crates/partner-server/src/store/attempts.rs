@@ -391,8 +391,8 @@ async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<()
         // Recorded already (another instance took the attempt over and got the same answer).
         return Ok(());
     }
-    if let Some(transaction) = reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref())
-    {
+    let transaction = reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref());
+    if let Some(transaction) = transaction {
         let amount = transaction.amount.unwrap_or(session.amount);
         super::transactions::insert(
             connection,
@@ -423,7 +423,11 @@ async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<()
         .execute(&mut *connection)
         .await?;
     }
-    let status = order_status_of(recorded.outcome, session.flow.has_purchase());
+    // An authorized payment makes the order authorized, whatever its token part still needs.
+    let status = match transaction {
+        Some(_) => OrderStatus::Authorized,
+        None => order_status_of(recorded.outcome, session.flow.has_purchase()),
+    };
     let declined = (recorded.outcome.kind == OutcomeKind::Decline).then_some(fingerprint);
     sqlx::query(
         "UPDATE checkout_sessions SET status = $2, notice = $3, declined_fingerprint = COALESCE($4, declined_fingerprint),
