@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use http_kit::{AllowedHosts, Limits};
 use klarna_sim::{Sim, SimConfig, WebhookTarget};
 use partner_server::config::{random_secret, Config, SigningKey};
 use partner_server::customer::Identity;
@@ -92,12 +93,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), config.sim_api_port))
                     .await?;
             let api_base = format!("http://{}", api.local_addr()?);
-            let api_routes = sim.public_router();
-            tokio::spawn(async move {
-                if let Err(error) = axum::serve(api, api_routes).await {
-                    tracing::error!(%error, "the simulator's partner API stopped");
-                }
-            });
+            let api_routes = AllowedHosts::loopback().apply(sim.public_router());
+            tokio::spawn(http_kit::serve(api, api_routes, Limits::default(), std::future::pending()));
             (api_base, "/klarna-sim/web-sdk/v2/klarna.mjs".to_owned(), Some(sim))
         }
     };
@@ -140,20 +137,28 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             "  Klarna: the embedded offline simulator, its partner API at {klarna_base} (nothing leaves this machine)"
         );
         println!("  simulator control: http://{}/_sim", control.local_addr()?);
-        let control_routes = sim.control_router();
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(control, control_routes).await {
-                tracing::error!(%error, "the simulator's control API stopped");
-            }
-        });
+        let control_routes = AllowedHosts::loopback().apply(sim.control_router());
+        tokio::spawn(http_kit::serve(control, control_routes, Limits::default(), std::future::pending()));
     } else {
         println!("  Klarna: {klarna_base}");
     }
     println!("  demo checkout: {public_url}/   custom button: {public_url}/custom");
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Only the names this server is reached at: a rebinding attacker's host name is refused.
+    let mut hosts = AllowedHosts::loopback().with_url(&public_url)?;
+    for host in &app.config.allowed_hosts {
+        hosts = hosts.with(host)?;
+    }
+    let read_timeout = Duration::from_millis(app.config.request_read_timeout_ms);
+    let limits = Limits {
+        header_read_timeout: read_timeout,
+        body_read_timeout: read_timeout,
+        request_timeout: Duration::from_millis(app.config.klarna_timeout_ms.saturating_mul(2).saturating_add(15_000)),
+        max_connections: app.config.max_connections,
+        ..Limits::default()
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    http_kit::serve(listener, hosts.apply(routes), limits, shutdown).await;
     Ok(())
 }
