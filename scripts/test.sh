@@ -29,6 +29,10 @@ node scripts/size.mjs --check
 step "end-to-end in headless Chromium: the SDK stand-in, and the demo checkout through partner-server"
 cargo build --workspace --bins --locked
 node --test tests/e2e/
+step "consumers: the packed tarball in a Vite app, an esbuild React page, Vitest (happy-dom, jsdom), tsc --strict, a Node import"
+consumers_started=$SECONDS
+node --test tests/consumers/
+echo "consumers: $((SECONDS - consumers_started)) s"
 step "TypeScript types (tsc --strict)"
 npx --no-install tsc -p tests/types/tsconfig.json
 step "browser tests: headless Chromium"
