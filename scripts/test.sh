@@ -20,6 +20,8 @@ step "lints: workspace (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "lints: the package (wasm32)"
 cargo clippy -p klarna-payment-button --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+step "docs: cargo doc, warnings denied"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
 step "native tests"
 cargo test --workspace --locked
 step "build pkg/"
