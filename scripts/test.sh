@@ -20,6 +20,8 @@ step "lints: workspace (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "lints: the package (wasm32)"
 cargo clippy -p klarna-payment-button --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+step "docs: cargo doc, warnings denied"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
 step "native tests"
 cargo test --workspace --locked
 step "build pkg/"
@@ -29,6 +31,10 @@ node scripts/size.mjs --check
 step "end-to-end in headless Chromium: the SDK stand-in, and the demo checkout through partner-server"
 cargo build --workspace --bins --locked
 node --test tests/e2e/
+step "consumers: the packed tarball in a Vite app, an esbuild React page, Vitest (happy-dom, jsdom), tsc --strict, a Node import"
+consumers_started=$SECONDS
+node --test tests/consumers/
+echo "consumers: $((SECONDS - consumers_started)) s"
 step "TypeScript types (tsc --strict)"
 npx --no-install tsc -p tests/types/tsconfig.json
 step "browser tests: headless Chromium"
