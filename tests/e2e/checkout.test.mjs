@@ -73,8 +73,11 @@ async function checkout(query, path = "/", context = null) {
 async function finish(page, { keep = false } = {}) {
   await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
   const status = await page.getAttribute("[data-order-status]", "data-order-status");
-  const leaked = page.bodies.some((body) => body.includes("krn:customer-token"));
-  assert.equal(leaked, false, "a Klarna customer token reached the browser");
+  // Nothing secret reaches the browser: customer tokens, the network session token of a
+  // completed journey, the API key, the webhook signing key, the operator key.
+  for (const secret of ["krn:customer-token", "klarna-network-session-token", "klarna_test_api_", SIGNING_KEY, OPERATOR_KEY]) {
+    assert.equal(page.bodies.some((body) => body.includes(secret)), false, `${secret} reached the browser`);
+  }
   assert.deepEqual(page.problems, [], "the page logged errors (CSP or script)");
   if (!keep) await page.context().close();
   return status;

@@ -53,12 +53,13 @@ export function launchChromium() {
   });
 }
 
-/** An HTTP client for `base` that keeps the cookies it is given, as one browser would. */
+/** An HTTP client for `base` (a URL, or a function giving the URL of each request: several
+ * instances behind one name) that keeps the cookies it is given, as one browser would. */
 export function client(base) {
   const jar = new Map();
   return async function request(path, { method = "GET", headers = {}, json, body } = {}) {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
-    const reply = await fetch(`${base}${path}`, {
+    const reply = await fetch(`${typeof base === "function" ? base() : base}${path}`, {
       method: json === undefined && body === undefined ? method : method === "GET" ? "POST" : method,
       redirect: "manual",
       headers: {
@@ -110,4 +111,16 @@ export async function waitUntil(what, check, timeoutMs = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A new, empty PostgreSQL database on the test server (`TEST_DATABASE_URL`, which `npm test`
+ * starts); its URL. */
+export function freshPostgres() {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error("TEST_DATABASE_URL is not set: run through `npm test`, or start one with scripts/postgres.sh");
+  const name = `kpb_${crypto.randomUUID().replace(/-/g, "")}`;
+  execFileSync("psql", [server, "-X", "-q", "-c", `CREATE DATABASE ${name}`]);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.href;
 }

@@ -24,6 +24,7 @@ pub mod csrf;
 pub mod customer;
 pub mod error;
 pub mod finalize;
+pub mod kill_points;
 pub mod klarna;
 pub mod money;
 pub mod order_status;

@@ -103,7 +103,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let reads = Reads::new(klarna.clone(), Duration::from_millis(200));
     let cookie_secret = config.cookie_secret.clone().unwrap_or_else(random_secret);
     let identity = Arc::new(Identity::new(&cookie_secret, public_url.starts_with("https://")));
-    let instance = config.instance_id.clone().unwrap_or_else(|| format!("inst_{}", uuid::Uuid::new_v4().simple()));
+    // A name that stays the same across restarts, so a restarted instance releases what it
+    // held before at once (see `release_own_claims`).
+    let instance = config.instance_id.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}:{}", host.trim(), address.port())
+    });
     let sweep_every = Duration::from_millis(config.sweep_interval_ms);
     let app = Arc::new(App {
         simulator: embedded || config.klarna_simulator,
@@ -119,6 +124,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         reads,
     });
     app.store.heartbeat(&app.instance).await?;
+    let released = app.store.release_own_claims(&app.instance).await?;
+    if released > 0 {
+        println!("  {released} attempt(s) this instance was sending when it stopped will be repeated");
+    }
     tokio::spawn(partner_server::sweeper::heartbeat(app.clone()));
     tokio::spawn(partner_server::sweeper::run(app.clone(), sweep_every));
     let mut routes = router(app.clone(), identity);
