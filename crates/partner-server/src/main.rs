@@ -85,6 +85,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                     signing_key_id: signing.id.unwrap_or_else(|| "embedded-simulator".to_owned()),
                     signing_key: signing.key,
                 }],
+                api_keys: vec![api_key.clone()],
                 ..SimConfig::default()
             });
             // Klarna's partner API is not on the shop's origin: a loopback port of its own.
@@ -92,7 +93,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), config.sim_api_port))
                     .await?;
             let api_base = format!("http://{}", api.local_addr()?);
-            let api_routes = sim.public_router();
+            let api_routes = sim.api_router();
             tokio::spawn(async move {
                 if let Err(error) = axum::serve(api, api_routes).await {
                     tracing::error!(%error, "the simulator's partner API stopped");
@@ -128,7 +129,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     println!("partner-server listening on {origin}");
     println!("  instance {} on {:?}", app.instance, app.store.engine());
     if let Some(sim) = &sim {
-        routes = routes.nest("/klarna-sim", sim.public_router());
+        routes = routes.nest("/klarna-sim", sim.browser_router());
         // The simulator's control API (a state dump with tokens, reset, ...) stays off the
         // shop's origin: a port of its own, on loopback only.
         let control = tokio::net::TcpListener::bind(SocketAddr::new(
