@@ -5,14 +5,16 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { startBinary, launchChromium } from "./support.mjs";
 
-const KEY = "Basic klarna_test_api_e2e0123456789";
+const API_KEY = "klarna_test_api_e2e0123456789";
+const KEY = `Basic ${API_KEY}`;
 const ACCOUNT = "krn:partner:global:account:test:e2e";
 let sim;
+let api; // the simulator's partner API and /_sim controls
 let shop;
 let browser;
 
 async function simJson(path, init = {}) {
-  const reply = await fetch(`${sim.url}${path}`, init);
+  const reply = await fetch(`${api}${path}`, init);
   return reply.json();
 }
 
@@ -32,7 +34,7 @@ async function initiate(params) {
   if (options.result === "reject") throw new Error("backend unavailable");
   if (options.result === "empty") return {};
   if (options.result === "return") return { returnUrl: "/return?direct=1" };
-  const reply = await fetch("/api/authorize", { method: "POST", body: JSON.stringify(params) });
+  const reply = await fetch(options.foreignReturn ? "/api/authorize?foreignReturn=1" : "/api/authorize", { method: "POST", body: JSON.stringify(params) });
   const body = await reply.json();
   const request = body.payment_request;
   if (request) return options.handoff === "url" ? { paymentRequestUrl: request.state_context.customer_interaction.payment_request_url } : { paymentRequestId: request.payment_request_id };
@@ -46,7 +48,10 @@ document.body.dataset.ready = "1";
 }
 
 before(async () => {
-  sim = await startBinary("klarna-sim", ["--port", "0"]);
+  sim = await startBinary("klarna-sim", ["--port", "0", "--api-port", "0", "--api-key", API_KEY], {
+    waitFor: /partner API: (http:\/\/127\.0\.0\.1:\d+)/,
+  });
+  api = sim.extra[1];
   shop = createServer(async (request, response) => {
     const url = new URL(request.url, "http://127.0.0.1");
     if (url.pathname === "/") {
@@ -56,8 +61,10 @@ before(async () => {
       let raw = "";
       for await (const chunk of request) raw += chunk;
       const params = JSON.parse(raw || "{}");
-      const origin = `http://${request.headers.host}`;
-      const reply = await fetch(`${sim.url}/v2/accounts/${ACCOUNT}/payment/authorize`, {
+      // `foreignReturn` registers another origin (localhost instead of 127.0.0.1) for the return.
+      const host = url.searchParams.get("foreignReturn") ? request.headers.host.replace("127.0.0.1", "localhost") : request.headers.host;
+      const origin = `http://${host}`;
+      const reply = await fetch(`${api}/v2/accounts/${ACCOUNT}/payment/authorize`, {
         method: "POST",
         headers: { authorization: KEY, "content-type": "application/json", "klarna-network-session-token": params.klarnaNetworkSessionToken },
         body: JSON.stringify({
@@ -164,5 +171,19 @@ test("closing the pop-up aborts and re-enables the button", async () => {
   const events = await tab.evaluate(() => window.events);
   assert.deepEqual(events.map((e) => e.name), ["abort"]);
   assert.equal(await tab.locator("[data-klarna-button]").isEnabled(), true);
+  await tab.context().close();
+});
+
+test("the journey posts its result only to the origin registered with the payment request", async () => {
+  const tab = await open({ mode: "POPUP", foreignReturn: "1" });
+  const [popup] = await Promise.all([tab.waitForEvent("popup"), tab.click("[data-klarna-button]")]);
+  await popup.waitForSelector("button[data-action=approve]");
+  await popup.click("button[data-action=approve]");
+  await popup.waitForSelector("#journey-result", { state: "attached" });
+  assert.equal(await popup.getAttribute("#journey-result", "data-target-origin"), `http://localhost:${shop.address().port}`);
+  // The opener is on 127.0.0.1, not the registered origin: the browser drops the message.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.deepEqual(await tab.evaluate(() => window.events), []);
+  assert.equal(await tab.locator("[data-klarna-button]").getAttribute("aria-busy"), "true");
   await tab.context().close();
 });

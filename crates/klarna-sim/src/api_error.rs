@@ -1,6 +1,6 @@
 //! Klarna's error replies: `{error_id, error_type, error_code, error_message, validation_errors}`.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use klarna_api::{ErrorBody, ErrorType, ValidationError};
@@ -10,12 +10,24 @@ use klarna_api::{ErrorBody, ErrorType, ValidationError};
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// `Retry-After`, in seconds, on a 429.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, error_type: ErrorType, code: &str, message: impl Into<String>) -> Self {
         let body = ErrorBody::new(uuid::Uuid::new_v4().to_string(), error_type, code, message.into());
-        Self { status, body }
+        Self { status, body, retry_after: None }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.body).unwrap_or_default()
     }
 
     /// 400 `VALIDATION_ERROR` naming the refused input.
@@ -71,9 +83,22 @@ impl ApiError {
         )
     }
 
-    /// 429 `RATE_LIMITED`.
+    /// 408: the body did not arrive within the listener's body timeout.
+    pub fn body_unread() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorType::InputError,
+            "REQUEST_TIMEOUT",
+            "The request body was not received in time",
+        )
+    }
+
+    /// 429 `RATE_LIMITED`, with `Retry-After: 1`.
     pub fn rate_limited() -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorType::TechnicalError, "RATE_LIMITED", "Rate limit exceeded")
+        let mut error =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorType::TechnicalError, "RATE_LIMITED", "Rate limit exceeded");
+        error.retry_after = Some(1);
+        error
     }
 
     /// 500 `INTERNAL_ERROR`.
@@ -94,6 +119,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

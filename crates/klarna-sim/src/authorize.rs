@@ -1,29 +1,34 @@
-//! `POST /v2/accounts/{account}/payment/authorize`: validation, idempotency, the outcome
-//! (documented default or chosen scenario), and what it creates.
+//! `POST /v2/accounts/{account}/payment/authorize`: the scenario, the idempotency layer,
+//! validation, the outcome (documented default or scenario), and what it creates.
+//!
+//! The order is Klarna's as far as it shows: failures in front of Klarna (`http_500`,
+//! `timeout`, `rate_limited`, `malformed`) happen before the idempotency layer and keep
+//! nothing; past it, every result (errors included) is kept for the key and replayed to a
+//! repeat within 24 hours.
 
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use klarna_api::authorize::headers::{CUSTOMER_TOKEN, IDEMPOTENCY_KEY, INTEROPERABILITY_TOKEN, NETWORK_SESSION_TOKEN};
+use klarna_api::authorize::headers::{
+    CUSTOMER_TOKEN, IDEMPOTENCY_KEY, INTEGRATION_METADATA, INTEROPERABILITY_TOKEN, NETWORK_SESSION_TOKEN,
+    PARTNER_CORRELATION_ID,
+};
 use klarna_api::authorize::{InteractionMethod, StepUpMode};
 use klarna_api::AuthorizationResult::{self, Approved, Declined, StepUpRequired};
 use klarna_api::{
-    AuthorizeRequest, AuthorizeResponse, CustomerToken, CustomerTokenResponse, PaymentTransaction,
-    PaymentTransactionResponse, TokenScope,
+    AuthorizeRequest, AuthorizeResponse, CustomerTokenResponse, PaymentTransaction, PaymentTransactionResponse,
+    TokenScope,
 };
 use sha2::{Digest, Sha256};
 
 use crate::api_error::ApiError;
 use crate::body::JsonBody;
-use crate::scenario::{self, Scenario};
-use crate::state::{
-    self, AuthorizeCall, PendingToken, RequestRecord, State as SimState, StoredReply, TokenRecord, TransactionRecord,
-};
-use crate::webhooks::{self, Outgoing};
-use crate::{auth, clock, Sim};
+use crate::scenario::{self, Fault, Lost, Scenario};
+use crate::state::{self, AuthorizeCall, NewRequest, PendingToken, Replay, State as SimState};
+use crate::{clock, Sim};
 
 /// Currencies the simulator accepts (ISO 4217 codes of Klarna's markets).
 const CURRENCIES: [&str; 20] = [
@@ -39,7 +44,7 @@ struct Inputs {
     network_session_token: Option<String>,
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
     headers
         .get(name)
         .map(|value| {
@@ -51,100 +56,186 @@ fn header(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-/// The Authorize handler.
+/// How a call was answered, for the call record.
+struct Answer {
+    response: Response,
+    handling: &'static str,
+    scenario: Option<String>,
+}
+
+impl Answer {
+    fn refused(error: ApiError, scenario: Option<String>) -> Self {
+        Self { response: error.into_response(), handling: "refused", scenario }
+    }
+}
+
+/// The Authorize handler: answers, then records the call with what was done.
 pub async fn authorize(
     State(sim): State<Sim>,
     Path(account): Path<String>,
     headers: HeaderMap,
     body: JsonBody,
-) -> Result<Response, ApiError> {
-    auth::check(&headers)?;
-    record_call(&sim, &account, &headers, &body);
-    let request: AuthorizeRequest = body.parse()?;
-    let inputs = Inputs {
-        customer_token: header(&headers, CUSTOMER_TOKEN)?,
-        network_session_token: header(&headers, NETWORK_SESSION_TOKEN)?,
-    };
-    if let Some(token) = header(&headers, INTEROPERABILITY_TOKEN)? {
-        if token.len() > MAX_INTEROPERABILITY_TOKEN {
-            return Err(ApiError::validation(INTEROPERABILITY_TOKEN, "is longer than 8192 characters"));
-        }
-    }
-    let idempotency = match header(&headers, IDEMPOTENCY_KEY)? {
-        Some(key) => {
-            let fingerprint = fingerprint(&account, &body.0, &inputs);
-            let mut state = sim.lock();
-            if let Some(reply) = replay(&mut state, &key, &fingerprint)? {
-                return Ok(reply);
-            }
-            if !state.in_flight.insert(key.clone()) {
-                return Err(ApiError::conflict("A request with this Klarna-Idempotency-Key is still being processed"));
-            }
-            Some(InFlight { sim: sim.clone(), key, fingerprint })
-        }
-        None => None,
-    };
-    validate(&request, &inputs)?;
-
-    let scenario = match scenario::named_in(&request) {
-        Some(Ok(scenario)) => Some(scenario),
-        Some(Err(problem)) => {
-            return Err(ApiError::validation("supplementary_purchase_data.purchase_reference", problem))
-        }
-        None => sim.lock().queued.pop_front(),
-    };
-    let chosen = match scenario {
-        Some(Scenario::Http500) => return Err(ApiError::internal()),
-        Some(Scenario::Timeout) => return Err(ApiError::timeout()),
-        Some(Scenario::RateLimited) => return Err(ApiError::rate_limited()),
-        Some(Scenario::Malformed) => {
-            let page = "<html><body><h1>Service temporarily degraded</h1></body></html>";
-            return Ok((StatusCode::OK, [("content-type", "text/html")], page).into_response());
-        }
-        Some(Scenario::Slow(ms)) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            None
-        }
-        Some(Scenario::Results { payment, token }) => Some((payment, token)),
-        None => None,
-    };
-
-    let base = public_base(&sim, &headers);
-    let (reply, outgoing) = {
-        let mut state = sim.lock();
-        let (reply, outgoing) = apply(&sim, &mut state, &account, &request, &inputs, chosen, &base)?;
-        let body = serde_json::to_value(&reply).map_err(|_| ApiError::internal())?;
-        if let Some(flight) = &idempotency {
-            let at = state.now();
-            let stored = StoredReply { fingerprint: flight.fingerprint, status: 200, body: body.clone(), at };
-            state.idempotency.insert(flight.key.clone(), stored);
-        }
-        (body, outgoing)
-    };
-    webhooks::send(&sim, outgoing);
-    Ok(Json(reply).into_response())
-}
-
-/// Counts the call and keeps what it sent, for `/_sim/state` (what did my backend send?).
-fn record_call(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) {
+) -> Response {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut state = sim.lock();
-    state.authorize_calls += 1;
-    let call = AuthorizeCall {
-        at: clock::rfc3339(state.now()),
-        account: account.to_owned(),
+    let mut call = AuthorizeCall {
+        at: clock::rfc3339(sim.lock().now()),
+        account: account.clone(),
         idempotency_key: text(IDEMPOTENCY_KEY),
-        partner_correlation_id: text(klarna_api::authorize::headers::PARTNER_CORRELATION_ID),
-        integration_metadata: text(klarna_api::authorize::headers::INTEGRATION_METADATA),
+        partner_correlation_id: text(PARTNER_CORRELATION_ID),
+        integration_metadata: text(INTEGRATION_METADATA),
         network_session_token: text(NETWORK_SESSION_TOKEN),
         customer_token: text(CUSTOMER_TOKEN),
         interoperability_token: text(INTEROPERABILITY_TOKEN),
         body: serde_json::from_slice(&body.0).unwrap_or(serde_json::Value::Null),
+        scenario: None,
+        handling: String::new(),
+        status: 0,
     };
-    if state.calls.len() >= state::MAX_RECORDED_CALLS {
-        state.calls.remove(0);
+    let answer = answer(&sim, &account, &headers, &body).await;
+    call.scenario = answer.scenario;
+    call.handling = answer.handling.to_owned();
+    call.status = answer.response.status().as_u16();
+    // Kept in memory; the next change writes it to the state file with everything else.
+    sim.lock().record_call(call);
+    answer.response
+}
+
+async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) -> Answer {
+    let parsed: Result<AuthorizeRequest, ApiError> = body.parse();
+    let (scenario, label) = match parsed.as_ref().ok().and_then(scenario::named_in) {
+        Some(Ok(scenario)) => (scenario, Some(format!("{scenario} (reference)"))),
+        Some(Err(problem)) => {
+            return Answer::refused(
+                ApiError::validation("supplementary_purchase_data.purchase_reference", problem),
+                None,
+            )
+        }
+        None => match sim.lock().next_scenario(account) {
+            Some((scenario, source)) => (scenario, Some(format!("{scenario} ({source})"))),
+            None => (Scenario::default(), None),
+        },
+    };
+    // `slow:<ms>` is Klarna taking its time: before a failure in front of it, or while the
+    // key is held.
+    let delay = Duration::from_millis(scenario.delay_ms.unwrap_or(0));
+    if scenario.fault.is_some() {
+        tokio::time::sleep(delay).await;
     }
-    state.calls.push(call);
+    match scenario.fault {
+        Some(Fault::Http500) => return Answer::refused(ApiError::internal(), label),
+        Some(Fault::Timeout) => return Answer::refused(ApiError::timeout(), label),
+        Some(Fault::RateLimited) => return Answer::refused(ApiError::rate_limited(), label),
+        Some(Fault::Malformed) => {
+            let page = "<html><body><h1>Service temporarily degraded</h1></body></html>";
+            let response = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
+            return Answer { response, handling: "refused", scenario: label };
+        }
+        None => {}
+    }
+    let inputs = match read_inputs(headers) {
+        Ok(inputs) => inputs,
+        Err(error) => return Answer::refused(error, label),
+    };
+
+    // The idempotency layer.
+    let claim = match header_text(headers, IDEMPOTENCY_KEY) {
+        Err(error) => return Answer::refused(error, label),
+        Ok(None) => None,
+        Ok(Some(key)) => {
+            let fingerprint = fingerprint(account, &body.0, &inputs);
+            let mut state = sim.lock();
+            match state.replay(&key, &fingerprint) {
+                Replay::Conflict => {
+                    let error = ApiError::conflict("Klarna-Idempotency-Key was already used for a different request");
+                    return Answer::refused(error, label);
+                }
+                Replay::Refuse => {
+                    return Answer::refused(ApiError::rate_limited(), Some("repeat_429 (key)".to_owned()))
+                }
+                Replay::Reply(stored) => {
+                    return Answer {
+                        response: reply(stored.status, &stored.body),
+                        handling: "replayed",
+                        scenario: label,
+                    }
+                }
+                Replay::Fresh => {}
+            }
+            if !state.in_flight.insert(key.clone()) {
+                let error = ApiError::conflict("A request with this Klarna-Idempotency-Key is still being processed");
+                return Answer::refused(error, label);
+            }
+            Some(InFlight { sim: sim.clone(), key, fingerprint })
+        }
+    };
+
+    tokio::time::sleep(delay).await;
+
+    // Klarna acts; the result, error or not, is kept for the key.
+    let base = public_base(sim, headers);
+    let kept = sim.mutate(|state| {
+        let result = parsed
+            .and_then(|request| {
+                validate(&request, &inputs)?;
+                apply(sim, state, account, &request, &inputs, scenario.results, &base)
+            })
+            .and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::internal()));
+        let (status, body) = match result {
+            Ok(body) => (StatusCode::OK, body),
+            Err(error) => (error.status(), error.to_json()),
+        };
+        if let Some(claim) = &claim {
+            state.keep_reply(claim.key.clone(), claim.fingerprint, status.as_u16(), body.clone());
+            if scenario.repeat_429 {
+                state.refuse_repeats(&claim.key, 1);
+            }
+        }
+        Ok((status, body))
+    });
+    let (status, body) = match kept {
+        Ok(kept) => kept,
+        Err(error) => return Answer::refused(error, label),
+    };
+    let response = match scenario.lost {
+        None => reply(status.as_u16(), &body),
+        Some(Lost::Http500) => ApiError::internal().into_response(),
+        Some(Lost::Drop) => dropped(&body),
+    };
+    Answer { response, handling: "processed", scenario: label }
+}
+
+/// A JSON reply with `status`.
+fn reply(status: u16, body: &serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, axum::Json(body.clone())).into_response()
+}
+
+/// A 200 whose body breaks off halfway: the connection drops with the reply unfinished.
+fn dropped(body: &serde_json::Value) -> Response {
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+    let half = bytes.slice(..bytes.len() / 2);
+    let chunks: Vec<Result<Bytes, std::io::Error>> =
+        vec![Ok(half), Err(std::io::Error::other("klarna-sim: reply dropped (lost_drop)"))];
+    let length = bytes.len().to_string();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_LENGTH, length)],
+        Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
+fn read_inputs(headers: &HeaderMap) -> Result<Inputs, ApiError> {
+    let inputs = Inputs {
+        customer_token: header_text(headers, CUSTOMER_TOKEN)?,
+        network_session_token: header_text(headers, NETWORK_SESSION_TOKEN)?,
+    };
+    if let Some(token) = header_text(headers, INTEROPERABILITY_TOKEN)? {
+        if token.len() > MAX_INTEROPERABILITY_TOKEN {
+            return Err(ApiError::validation(INTEROPERABILITY_TOKEN, "is longer than 8192 characters"));
+        }
+    }
+    Ok(inputs)
 }
 
 /// An idempotency key being processed; released however the request ends.
@@ -163,31 +254,19 @@ impl Drop for InFlight {
 /// What identifies a request for idempotency: the account, the body and the token headers.
 fn fingerprint(account: &str, body: &[u8], inputs: &Inputs) -> [u8; 32] {
     let mut hash = Sha256::new();
-    for part in [account.as_bytes(), body, inputs.customer_token.as_deref().unwrap_or("").as_bytes()] {
+    for part in [
+        account.as_bytes(),
+        body,
+        inputs.customer_token.as_deref().unwrap_or("").as_bytes(),
+        inputs.network_session_token.as_deref().unwrap_or("").as_bytes(),
+    ] {
         hash.update((part.len() as u64).to_le_bytes());
         hash.update(part);
     }
-    hash.update(inputs.network_session_token.as_deref().unwrap_or("").as_bytes());
     hash.finalize().into()
 }
 
-/// The first reply for `key` within 24 hours; a different request under the same key is a 409.
-pub fn replay(state: &mut SimState, key: &str, fingerprint: &[u8; 32]) -> Result<Option<Response>, ApiError> {
-    let now = state.now();
-    state.idempotency.retain(|_, stored| now - stored.at < state::IDEMPOTENCY_WINDOW);
-    match state.idempotency.get(key) {
-        None => Ok(None),
-        Some(stored) if stored.fingerprint != *fingerprint => {
-            Err(ApiError::conflict("Klarna-Idempotency-Key was already used for a different request"))
-        }
-        Some(stored) => {
-            let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-            Ok(Some((status, Json(stored.body.clone())).into_response()))
-        }
-    }
-}
-
-/// The simulator's base URL as browsers see it.
+/// The browser listener's base URL, for journey links.
 pub fn public_base(sim: &Sim, headers: &HeaderMap) -> String {
     match &sim.config().public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
@@ -196,6 +275,12 @@ pub fn public_base(sim: &Sim, headers: &HeaderMap) -> String {
             format!("http://{host}")
         }
     }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.origin().ascii_serialization())
 }
 
 /// The rules Klarna's API enforces on the body alone.
@@ -253,7 +338,9 @@ fn validate(request: &AuthorizeRequest, inputs: &Inputs) -> Result<(), ApiError>
                     "must equal quantity × unit_price, with a positive quantity",
                 ));
             }
-            sum = sum.saturating_add(item.total_amount);
+            sum = sum.checked_add(item.total_amount).ok_or_else(|| {
+                ApiError::validation("supplementary_purchase_data.line_items", "add up to more than an amount can be")
+            })?;
         }
         if let (Some(payment), false) = (payment, purchase.line_items.is_empty()) {
             if sum != payment.amount {
@@ -273,7 +360,7 @@ fn validate(request: &AuthorizeRequest, inputs: &Inputs) -> Result<(), ApiError>
             ));
         }
         if let Some(url) = &config.return_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
+            if origin_of(url).is_none() || url.len() > 2048 {
                 return Err(ApiError::validation(
                     "step_up_config.customer_interaction_config.return_url",
                     "must be an absolute http(s) URL of at most 2048 characters",
@@ -382,7 +469,7 @@ fn apply(
     inputs: &Inputs,
     chosen: Option<(AuthorizationResult, AuthorizationResult)>,
     base: &str,
-) -> Result<(AuthorizeResponse, Vec<Outgoing>), ApiError> {
+) -> Result<AuthorizeResponse, ApiError> {
     let flow = flow(state, account, request, inputs)?;
     let wants_payment = request.request_payment_transaction.is_some();
     let wants_token = request.request_customer_token.is_some();
@@ -410,22 +497,20 @@ fn apply(
     let now = state.now();
     let currency = request.currency.clone();
     let mut reply = AuthorizeResponse::default();
-    let mut outgoing = Vec::new();
+    let ids = sim.ids();
 
     if let (Some(result), Some(asked)) = (payment, &request.request_payment_transaction) {
         let mut part = PaymentTransactionResponse { result, result_reason: None, payment_transaction: None };
         match result {
             Approved => {
-                let id = sim.ids().krn("krn:payment:eu1:transaction:");
                 let reference = asked.payment_transaction_reference.clone();
-                let details = state::new_transaction(&id, reference.clone(), asked.amount, &currency);
-                state.transactions.insert(id.clone(), TransactionRecord { account: account.to_owned(), details });
+                let details = state.create_transaction(ids, account, reference, asked.amount, &currency);
                 part.payment_transaction = Some(PaymentTransaction {
-                    payment_transaction_id: id,
-                    payment_transaction_reference: reference,
-                    amount: Some(asked.amount),
-                    currency: Some(currency.clone()),
-                    expires_at: Some(clock::rfc3339(now + time::Duration::days(28))),
+                    payment_transaction_id: details.payment_transaction_id,
+                    payment_transaction_reference: details.payment_transaction_reference,
+                    amount: Some(details.amount),
+                    currency: Some(details.currency),
+                    expires_at: Some(clock::rfc3339(clock::after(now, state::AUTHORIZATION_LIFETIME))),
                 });
             }
             Declined => part.result_reason = Some("DECLINED_BY_RISK_ASSESSMENT".to_owned()),
@@ -436,68 +521,33 @@ fn apply(
     if let (Some(result), Some(asked)) = (token, &request.request_customer_token) {
         let mut part = CustomerTokenResponse { result, customer_token: None };
         if result == Approved {
-            part.customer_token =
-                Some(issue_customer_token(sim, state, account, &asked.scopes, asked.customer_token_reference.clone()));
+            let reference = asked.customer_token_reference.clone();
+            part.customer_token = Some(state.issue_customer_token(ids, account, &asked.scopes, reference));
         }
         reply.customer_token_response = Some(part);
     }
     if let Flow::Final { payment_request_id, session_token } = &flow {
-        if let Some(session) = state.session_tokens.get_mut(session_token) {
-            session.spent = true;
-        }
-        if let Some(record) = state.requests.get_mut(payment_request_id) {
-            record.finalized = true;
-        }
+        state.finalize(payment_request_id, session_token);
     }
     if payment == Some(StepUpRequired) || token == Some(StepUpRequired) {
         let Some(step_up) = &request.step_up_config else { return Err(ApiError::internal()) };
-        let id = sim.ids().krn("krn:payment:eu1:request:");
-        let amount = request.request_payment_transaction.as_ref().map(|p| p.amount);
-        let payment_request = state::new_payment_request(
-            &id,
-            step_up.payment_request_reference.clone(),
-            amount,
-            &currency,
-            step_up.customer_interaction_config.method,
-            format!("{base}/journey/{id}"),
-            now,
-        );
-        let pending_token = (token == Some(StepUpRequired)).then(|| PendingToken {
-            scopes: request.request_customer_token.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
-            reference: request.request_customer_token.as_ref().and_then(|t| t.customer_token_reference.clone()),
-        });
-        let record = RequestRecord {
+        let config = &step_up.customer_interaction_config;
+        let new = NewRequest {
             account: account.to_owned(),
-            request: payment_request.clone(),
-            return_url: step_up.customer_interaction_config.return_url.clone(),
-            pending_payment: if payment == Some(StepUpRequired) { amount } else { None },
-            pending_token,
-            expires_at: now + state::REQUEST_LIFETIME,
-            finalized: false,
+            reference: step_up.payment_request_reference.clone(),
+            amount: request.request_payment_transaction.as_ref().map(|p| p.amount),
+            currency,
+            method: config.method,
+            return_url: config.return_url.clone(),
+            registered_origin: config.return_url.as_deref().and_then(origin_of),
+            pending_token: (token == Some(StepUpRequired)).then(|| PendingToken {
+                scopes: request.request_customer_token.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
+                reference: request.request_customer_token.as_ref().and_then(|t| t.customer_token_reference.clone()),
+            }),
+            pending_payment: payment == Some(StepUpRequired),
         };
-        state.requests.insert(id, record);
-        let payload = serde_json::to_value(&payment_request).map_err(|_| ApiError::internal())?;
-        outgoing = webhooks::record(sim, state, account, "payment.request.state-change.submitted".to_owned(), payload);
-        reply.payment_request = Some(payment_request);
+        let journey = |id: &str| format!("{base}/journey/{id}");
+        reply.payment_request = Some(state.create_payment_request(ids, new, journey));
     }
-    Ok((reply, outgoing))
-}
-
-/// Creates and remembers a customer token.
-pub fn issue_customer_token(
-    sim: &Sim,
-    state: &mut SimState,
-    account: &str,
-    scopes: &[TokenScope],
-    reference: Option<String>,
-) -> CustomerToken {
-    let token = CustomerToken {
-        customer_token: sim.ids().krn("krn:customer-token:eu1:"),
-        customer_token_reference: reference,
-        scopes: scopes.to_vec(),
-    };
-    state
-        .customer_tokens
-        .insert(token.customer_token.clone(), TokenRecord { account: account.to_owned(), token: token.clone() });
-    token
+    Ok(reply)
 }

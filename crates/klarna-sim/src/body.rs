@@ -1,8 +1,9 @@
-//! Request bodies: at most 1 MB (413 in Klarna's shape), JSON only.
+//! Request bodies: JSON only, at most 1 MB (413 in Klarna's shape), read within the
+//! listener's body timeout (408).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use http_body_util::LengthLimitError;
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
@@ -13,22 +14,30 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The raw body of a JSON request, at most [`MAX_BODY_BYTES`].
 pub struct JsonBody(pub Bytes);
 
+/// Whether `error`, or an error it wraps, is the body limit.
+fn over_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<LengthLimitError>() {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !http_kit::is_json_content_type(request.headers()) {
             return Err(ApiError::content_type());
         }
-        let bytes =
-            axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await.map_err(|_| ApiError::too_large())?;
-        Ok(Self(bytes))
+        match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(error) if over_limit(&error) => Err(ApiError::too_large()),
+            Err(_) => Err(ApiError::body_unread()),
+        }
     }
 }
 

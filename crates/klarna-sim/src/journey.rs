@@ -1,24 +1,30 @@
 //! The purchase journey: the page `payment_request_url` opens, where the shopper approves,
 //! declines or cancels (`?auto=approve|decline|cancel` acts at once, for tests).
+//!
+//! The pages carry no inline script or style. Each is framed, posted to and redirected to only
+//! by the origin registered when its payment request was created (the origin of its
+//! `return_url`): `frame-ancestors` and `form-action` say so, and the finishing script posts
+//! its result to that origin alone, whatever the query says.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use klarna_api::PaymentRequestState::{self, Canceled, Completed, Declined, InProgress, Submitted};
+use klarna_api::PaymentRequestState::{self, Canceled, Declined};
 use serde::Deserialize;
 
-use crate::authorize::issue_customer_token;
-use crate::requests::{expire_due, transition};
-use crate::state::{SessionToken, State as SimState};
-use crate::webhooks::{self, Outgoing};
+use crate::state::RequestRecord;
 use crate::Sim;
+
+/// The script that ends a journey in a pop-up or iframe.
+const SCRIPT: &str = include_str!("assets/journey.js");
+/// The journey's style sheet.
+const STYLE: &str = include_str!("assets/journey.css");
 
 /// Query of the journey page.
 #[derive(Deserialize)]
 pub struct JourneyQuery {
     auto: Option<String>,
     mode: Option<String>,
-    origin: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -39,29 +45,57 @@ impl Action {
     }
 }
 
+/// Where a page stands relative to the journey root, for its asset links.
+#[derive(Clone, Copy)]
+enum Depth {
+    /// `/journey/{id}`.
+    Page,
+    /// `/journey/{id}/{action}`.
+    Action,
+}
+
+/// A journey page with its headers: the CSP names the registered origin, if any.
+fn page_response(status: StatusCode, origin: Option<&str>, depth: Depth, title: &str, body: &str) -> Response {
+    let ancestors = origin.unwrap_or("'none'");
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; \
+         form-action 'self' {}; frame-ancestors {ancestors}",
+        origin.unwrap_or("")
+    );
+    let headers: [(HeaderName, String); 4] = [
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    (status, headers, Html(shell(depth, title, body))).into_response()
+}
+
+fn not_found(depth: Depth) -> Response {
+    page_response(StatusCode::NOT_FOUND, None, depth, "Not found", "<p>No such payment request.</p>")
+}
+
 /// `GET /journey/{id}`: opens the journey (SUBMITTED → IN_PROGRESS).
 pub async fn page(State(sim): State<Sim>, Path(id): Path<String>, Query(query): Query<JourneyQuery>) -> Response {
-    let (found, outgoing) = {
-        let mut state = sim.lock();
-        let mut outgoing = expire_due(&sim, &mut state);
-        let current = state.requests.get(&id).map(|r| r.state());
-        if current == Some(Submitted) {
-            outgoing.extend(transition(&sim, &mut state, &id, InProgress, None));
-        }
-        (state.requests.get(&id).map(|r| (r.state(), r.request.amount, r.request.currency.clone())), outgoing)
-    };
-    webhooks::send(&sim, outgoing);
-    let Some((current, amount, currency)) = found else {
-        return (StatusCode::NOT_FOUND, Html(shell("Not found", "<p>No such payment request.</p>"))).into_response();
-    };
     if let Some(word) = &query.auto {
-        return act_on(&sim, &id, word, &query);
+        return act_on(&sim, &id, word, &query, Depth::Page);
     }
-    let body = if current == InProgress {
-        let suffix = suffix(&query);
-        let amount = match (amount, currency) {
+    let found = sim.mutate(|state| {
+        state.expire_due(sim.ids());
+        state.open_journey(sim.ids(), &id);
+        Ok(state.requests.get(&id).cloned())
+    });
+    let record = match found {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(Depth::Page),
+        Err(error) => return error.into_response(),
+    };
+    let current = record.state();
+    let body = if current == PaymentRequestState::InProgress {
+        let suffix = if query.mode.as_deref() == Some("popup") { "?mode=popup" } else { "" };
+        let amount = match (record.request.amount, &record.request.currency) {
             (Some(amount), Some(currency)) => {
-                format!("<p class=\"amount\">{}.{:02} {}</p>", amount / 100, amount % 100, escape(&currency))
+                format!("<p class=\"amount\">{}.{:02} {}</p>", amount / 100, amount % 100, escape(currency))
             }
             _ => "<p class=\"amount\">Save Klarna for later purchases</p>".to_owned(),
         };
@@ -80,7 +114,8 @@ pub async fn page(State(sim): State<Sim>, Path(id): Path<String>, Query(query): 
     } else {
         format!("<p>This payment request is <strong data-state=\"{0}\">{0}</strong>.</p>", current.as_str())
     };
-    Html(shell("Klarna purchase journey (simulator)", &body)).into_response()
+    let origin = record.registered_origin.as_deref();
+    page_response(StatusCode::OK, origin, Depth::Page, "Klarna purchase journey (simulator)", &body)
 }
 
 /// `POST /journey/{id}/{action}`: the shopper's choice.
@@ -89,87 +124,86 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Query(query): Query<JourneyQuery>,
 ) -> Response {
-    act_on(&sim, &id, &action, &query)
+    act_on(&sim, &id, &action, &query, Depth::Action)
 }
 
-fn act_on(sim: &Sim, id: &str, word: &str, query: &JourneyQuery) -> Response {
+fn act_on(sim: &Sim, id: &str, word: &str, query: &JourneyQuery, depth: Depth) -> Response {
     let Some(action) = Action::parse(word) else {
-        return (StatusCode::BAD_REQUEST, Html(shell("Unknown action", "<p>Use approve, decline or cancel.</p>")))
-            .into_response();
+        let body = "<p>Use approve, decline or cancel.</p>";
+        return page_response(StatusCode::BAD_REQUEST, None, depth, "Unknown action", body);
     };
-    let (finished, outgoing) = {
-        let mut state = sim.lock();
-        let mut outgoing = expire_due(sim, &mut state);
-        if state.requests.get(id).map(|r| r.state()) == Some(Submitted) {
-            outgoing.extend(transition(sim, &mut state, id, InProgress, None));
-        }
-        let current = state.requests.get(id).map(|r| r.state());
-        let finished = if current == Some(InProgress) {
-            outgoing.extend(match action {
-                Action::Approve => complete(sim, &mut state, id),
-                Action::Decline => transition(sim, &mut state, id, Declined, None),
-                Action::Cancel => transition(sim, &mut state, id, Canceled, Some("PURCHASE_FLOW_ABORTED")),
-            });
-            state.requests.get(id).map(|r| (r.state(), return_target(r)))
-        } else {
-            None
-        };
-        (finished.ok_or(current), outgoing)
+    let ids = sim.ids();
+    let acted = sim.mutate(|state| {
+        state.expire_due(ids);
+        state.open_journey(ids, id);
+        let Some(before) = state.requests.get(id).map(RequestRecord::state) else { return Ok(None) };
+        let done = before == PaymentRequestState::InProgress
+            && match action {
+                Action::Approve => state.complete(ids, id),
+                Action::Decline => state.transition(ids, id, Declined, None),
+                Action::Cancel => state.transition(ids, id, Canceled, Some("PURCHASE_FLOW_ABORTED")),
+            };
+        Ok(state.requests.get(id).cloned().map(|record| (done, record)))
+    });
+    let (done, record) = match acted {
+        Ok(Some(acted)) => acted,
+        Ok(None) => return not_found(depth),
+        Err(error) => return error.into_response(),
     };
-    webhooks::send(sim, outgoing);
-    match finished {
-        Err(None) => {
-            (StatusCode::NOT_FOUND, Html(shell("Not found", "<p>No such payment request.</p>"))).into_response()
-        }
-        Err(Some(state)) => (
-            StatusCode::CONFLICT,
-            Html(shell(
-                "Already finished",
-                &format!("<p>This payment request is <strong data-state=\"{0}\">{0}</strong>.</p>", state.as_str()),
-            )),
-        )
-            .into_response(),
-        Ok((state, target)) if query.mode.as_deref() == Some("popup") => {
-            Html(popup_finish(id, state, target.as_deref(), query.origin.as_deref())).into_response()
-        }
-        Ok((_, Some(target))) => Redirect::to(&target).into_response(),
-        Ok((state, None)) => Html(shell(
+    let state = record.state();
+    let origin = record.registered_origin.as_deref();
+    let says = format!("<p>This payment request is <strong data-state=\"{0}\">{0}</strong>.</p>", state.as_str());
+    if !done {
+        return page_response(StatusCode::CONFLICT, origin, depth, "Already finished", &says);
+    }
+    let target = return_target(&record);
+    if query.mode.as_deref() == Some("popup") {
+        let finish = format!(
+            "{says}<main id=\"journey-result\" data-payment-request-id=\"{}\" data-state=\"{}\" data-return-url=\"{}\" data-target-origin=\"{}\"></main><script src=\"{}assets/journey.js\"></script>",
+            escape(id),
+            state.as_str(),
+            escape(target.as_deref().unwrap_or("")),
+            escape(origin.unwrap_or("")),
+            root(depth),
+        );
+        return page_response(StatusCode::OK, origin, depth, "Journey finished", &finish);
+    }
+    match target {
+        Some(target) => Redirect::to(&target).into_response(),
+        None => page_response(
+            StatusCode::OK,
+            origin,
+            depth,
             "Journey finished",
-            &format!(
-                "<p>The payment request is <strong data-state=\"{0}\">{0}</strong>. You can close this page.</p>",
-                state.as_str()
-            ),
-        ))
-        .into_response(),
+            &format!("{says}<p>You can close this page.</p>"),
+        ),
     }
 }
 
-/// Approves: issues the network session token (and the customer token, if one was asked
-/// for) and moves the request to COMPLETED.
-fn complete(sim: &Sim, state: &mut SimState, id: &str) -> Vec<Outgoing> {
-    let now = state.now();
-    let Some(record) = state.requests.get(id).cloned() else { return Vec::new() };
-    let session_token = sim.ids().krn("krn:payment:eu1:klarna-network-session-token:");
-    state.session_tokens.insert(
-        session_token.clone(),
-        SessionToken { payment_request_id: Some(id.to_owned()), issued_at: now, spent: false },
-    );
-    let customer_token = record
-        .pending_token
-        .as_ref()
-        .map(|pending| issue_customer_token(sim, state, &record.account, &pending.scopes, pending.reference.clone()));
-    if let Some(record) = state.requests.get_mut(id) {
-        let context = record.request.state_context.get_or_insert_with(Default::default);
-        context.klarna_network_session_token = Some(session_token);
-        context.customer_token = customer_token;
-        // With no payment to authorize, nothing more happens to this request.
-        record.finalized = record.pending_payment.is_none();
-    }
-    transition(sim, state, id, Completed, None)
+/// `GET /assets/journey.js`.
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+/// `GET /assets/journey.css`.
+pub async fn style() -> Response {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+fn asset(content_type: &'static str, text: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 /// The return URL with Klarna's placeholders filled in.
-fn return_target(record: &crate::state::RequestRecord) -> Option<String> {
+fn return_target(record: &RequestRecord) -> Option<String> {
     let url = record.return_url.as_ref()?;
     let request = &record.request;
     let token = request.state_context.as_ref().and_then(|c| c.klarna_network_session_token.as_deref()).unwrap_or("");
@@ -203,58 +237,21 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn suffix(query: &JourneyQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(mode) = &query.mode {
-        parts.push(format!("mode={}", encode(mode)));
-    }
-    if let Some(origin) = &query.origin {
-        parts.push(format!("origin={}", encode(origin)));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&amp;"))
+/// The way from a page to the journey root.
+fn root(depth: Depth) -> &'static str {
+    match depth {
+        Depth::Page => "../",
+        Depth::Action => "../../",
     }
 }
 
-/// In a pop-up or iframe: tells the page that opened the journey, which then closes it. (A
-/// pop-up that closed itself could be seen closed before its message arrived: an abort.)
-fn popup_finish(id: &str, state: PaymentRequestState, return_url: Option<&str>, origin: Option<&str>) -> String {
-    let message = serde_json::json!({
-        "source": "klarna-sim",
-        "paymentRequestId": id,
-        "state": state.as_str(),
-        "returnUrl": return_url,
-    });
-    // Only to the origin that opened the journey: without it, nothing is posted and the page
-    // navigates to the return URL itself.
-    let target_origin = origin.filter(|o| o.starts_with("http://") || o.starts_with("https://"));
-    // `<` is escaped so that the JSON cannot close the script element.
-    let data = message.to_string().replace('<', "\\u003c");
-    let target_origin = serde_json::Value::from(target_origin).to_string().replace('<', "\\u003c");
-    shell(
-        "Journey finished",
-        &format!(
-            "<p>The payment request is <strong data-state=\"{0}\">{0}</strong>.</p>\
-             <script>const data = {data}; const origin = {target_origin};\
-             const target = origin && (window.opener || (window.parent !== window ? window.parent : null));\
-             if (target) target.postMessage(data, origin);\
-             else if (data.returnUrl) location.replace(data.returnUrl);</script>",
-            state.as_str()
-        ),
-    )
-}
-
-fn shell(title: &str, body: &str) -> String {
+fn shell(depth: Depth, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#17120f}}\
-         .banner{{background:#ffb3c7;padding:.5rem .75rem;border-radius:.5rem;font-size:.85rem}}\
-         button{{display:block;width:100%;margin:.5rem 0;padding:.8rem;border-radius:.6rem;border:1px solid #17120f;background:#fff;font-size:1rem;cursor:pointer}}\
-         button[data-action=approve]{{background:#17120f;color:#fff}}.amount{{font-size:1.6rem;font-weight:600}}</style></head>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"{}assets/journey.css\"></head>\
          <body><p class=\"banner\">Klarna Network simulator: an offline stand-in for Klarna's purchase journey. No real payment happens here.</p>\
-         <h1>{title}</h1>{body}</body></html>"
+         <h1>{title}</h1>{body}</body></html>",
+        root(depth)
     )
 }
 

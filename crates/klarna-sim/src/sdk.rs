@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use crate::state::SessionToken;
+use crate::api_error::ApiError;
 use crate::Sim;
 
 /// The stand-in module. Pages import it across origins, so it is served with CORS.
@@ -20,14 +20,9 @@ pub async fn module() -> impl IntoResponse {
 }
 
 /// `POST /web-sdk/v2/session`: a network session token for a page's SDK instance.
-pub async fn session(State(sim): State<Sim>) -> impl IntoResponse {
-    let token = sim.ids().krn("krn:network:us1:test:session-token:");
-    {
-        let mut state = sim.lock();
-        let issued_at = state.now();
-        state.session_tokens.insert(token.clone(), SessionToken { payment_request_id: None, issued_at, spent: false });
-    }
-    ([CORS], Json(json!({ "klarnaNetworkSessionToken": token })))
+pub async fn session(State(sim): State<Sim>) -> Result<impl IntoResponse, ApiError> {
+    let token = sim.mutate(|state| Ok(state.issue_sdk_session(sim.ids())))?;
+    Ok(([CORS], Json(json!({ "klarnaNetworkSessionToken": token }))))
 }
 
 /// `OPTIONS /web-sdk/v2/session`: the CORS preflight.

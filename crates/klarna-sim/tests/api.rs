@@ -19,25 +19,40 @@ use hmac::{Hmac, Mac};
 use klarna_sim::{Sim, SimConfig, WebhookTarget};
 use serde_json::{json, Value};
 
+const API_KEY: &str = "klarna_test_api_0123456789abcdef";
 const KEY: &str = "Basic klarna_test_api_0123456789abcdef";
 const ACCOUNT: &str = "krn:partner:global:account:test:shop-1";
 const SIGNING_KEY: &str = "whsec-test-key";
 
+/// A simulator on two loopback listeners, as the binary serves it: the browser's (journey,
+/// SDK stand-in) and the partner API's (with `/_sim`).
 struct Harness {
+    /// The partner API and the controls.
     base: String,
+    /// The browser listener.
+    browser: String,
     http: reqwest::Client,
 }
 
 async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(http_kit::serve(listener, router, http_kit::Limits::default(), std::future::pending()));
     format!("http://{address}")
 }
 
 async fn start(config: SimConfig) -> Harness {
-    let base = serve(Sim::new(config).router()).await;
-    Harness { base, http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap() }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let browser = format!("http://{}", listener.local_addr().unwrap());
+    let api_keys = if config.api_keys.is_empty() { vec![API_KEY.to_owned()] } else { config.api_keys.clone() };
+    let sim = Sim::new(SimConfig { public_url: Some(browser.clone()), api_keys, ..config });
+    tokio::spawn(http_kit::serve(listener, sim.browser_router(), http_kit::Limits::default(), std::future::pending()));
+    let base = serve(sim.api_router().merge(sim.control_router())).await;
+    Harness {
+        base,
+        browser,
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+    }
 }
 
 async fn sim() -> Harness {
@@ -52,8 +67,14 @@ struct Reply {
 }
 
 impl Harness {
+    /// A URL of the partner API (or `/_sim`).
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A URL of the browser listener.
+    fn page(&self, path: &str) -> String {
+        format!("{}{path}", self.browser)
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
@@ -93,9 +114,16 @@ impl Harness {
         self.get(&format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}")).await
     }
 
+    /// Where the journey of request `id` starts, as Klarna gave it.
+    async fn journey_url(&self, id: &str) -> String {
+        let request = self.request(id).await.body;
+        request["state_context"]["customer_interaction"]["payment_request_url"].as_str().unwrap().to_owned()
+    }
+
     /// Opens the journey and acts with `?auto=`; returns the redirect target, if any.
     async fn journey(&self, id: &str, action: &str) -> Reply {
-        self.send(self.http.get(self.url(&format!("/journey/{id}?auto={action}")))).await
+        let url = self.journey_url(id).await;
+        self.send(self.http.get(format!("{url}?auto={action}"))).await
     }
 
     async fn state(&self) -> Value {
@@ -199,6 +227,8 @@ async fn refuses_missing_malformed_live_and_unknown_keys() {
         Some("Basic "),
         Some("Basic klarna_live_api_0123456789abcdef"),
         Some("Basic sk_test_123456789"),
+        // A well-formed test key the simulator was not configured with.
+        Some("Basic klarna_test_api_selfmade0123456789"),
     ] {
         let mut request = h.http.post(&url).json(&body);
         if let Some(auth) = auth {
@@ -304,7 +334,7 @@ async fn a_purchase_steps_up_with_a_payment_request() {
     assert_eq!(request["state_context"]["customer_interaction"]["method"], "HANDOVER");
     assert_eq!(
         request["state_context"]["customer_interaction"]["payment_request_url"],
-        h.url(&format!("/journey/{id}"))
+        h.page(&format!("/journey/{id}"))
     );
     assert_eq!(
         (request["state"].as_str(), request["amount"].as_u64(), request["currency"].as_str()),
@@ -348,11 +378,11 @@ async fn tokenization_with_purchase_runs_the_whole_documented_flow() {
     assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), Some("STEP_UP_REQUIRED")));
     let id = request_id(&reply);
 
-    let page = h.send(h.http.get(h.url(&format!("/journey/{id}")))).await;
+    let page = h.send(h.http.get(h.journey_url(&id).await)).await;
     assert!(page.text.contains("data-action=\"approve\""), "{}", page.text);
     assert_eq!(h.request(&id).await.body["state"], "IN_PROGRESS");
 
-    let done = h.send(h.http.post(h.url(&format!("/journey/{id}/approve")))).await;
+    let done = h.send(h.http.post(format!("{}/approve", h.journey_url(&id).await))).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let location = done.headers.get("location").unwrap().to_str().unwrap().to_owned();
     let completed = h.request(&id).await.body;
@@ -614,7 +644,7 @@ async fn requests_expire_after_three_hours_on_the_simulated_clock() {
     assert_eq!(h.request(&id).await.body["state"], "SUBMITTED");
     h.control("/_sim/clock", json!({"advance_minutes": 2})).await;
     assert_eq!(h.request(&id).await.body["state"], "EXPIRED");
-    let page = h.send(h.http.get(h.url(&format!("/journey/{id}")))).await;
+    let page = h.send(h.http.get(h.journey_url(&id).await)).await;
     assert!(page.text.contains("data-state=\"EXPIRED\""), "{}", page.text);
     assert_eq!(h.journey(&id, "approve").await.status, StatusCode::CONFLICT);
     let back = h.control("/_sim/clock", json!({"advance_ms": -1})).await;
@@ -826,7 +856,7 @@ async fn a_seed_makes_ids_deterministic() {
 #[tokio::test]
 async fn control_health_state_and_reset() {
     let h = sim().await;
-    assert_eq!(h.send(h.http.get(h.url("/health"))).await.body, json!({"status": "ok"}));
+    assert_eq!(h.send(h.http.get(h.page("/health"))).await.body, json!({"status": "ok"}));
     h.authorize(&purchase("s")).await;
     let state = h.state().await;
     assert_eq!(state["requests"].as_object().unwrap().len(), 1);
@@ -843,15 +873,324 @@ async fn control_health_state_and_reset() {
 #[tokio::test]
 async fn the_sdk_stand_in_is_served_with_cors_and_issues_session_tokens() {
     let h = sim().await;
-    let module = h.send(h.http.get(h.url("/web-sdk/v2/klarna.mjs"))).await;
+    let module = h.send(h.http.get(h.page("/web-sdk/v2/klarna.mjs"))).await;
     assert_eq!(module.status, 200);
     assert!(module.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/javascript"));
     assert_eq!(module.headers.get("access-control-allow-origin").unwrap(), "*");
     assert!(module.text.contains("export async function KlarnaSDK") && module.text.contains("STAND-IN"));
     let session =
-        h.send(h.http.post(h.url("/web-sdk/v2/session")).json(&json!({"clientId": "klarna_test_client_x"}))).await;
+        h.send(h.http.post(h.page("/web-sdk/v2/session")).json(&json!({"clientId": "klarna_test_client_x"}))).await;
     let token = session.body["klarnaNetworkSessionToken"].as_str().unwrap().to_owned();
     assert!(token.starts_with("krn:network:us1:test:session-token:"));
     let reply = h.authorize_with(&purchase("with-session"), &[("Klarna-Network-Session-Token", &token)]).await;
     assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), None), "{}", reply.text);
+}
+
+// ---- The partner API on its own listener, only for configured keys (issue 7.1) ----
+
+#[tokio::test]
+async fn the_partner_api_and_the_controls_are_not_on_the_browser_listener() {
+    let h = sim().await;
+    let authorize = format!("/v2/accounts/{ACCOUNT}/payment/authorize");
+    let on_browser = h.send(h.http.post(h.page(&authorize)).header("Authorization", KEY).json(&purchase("b"))).await;
+    assert_eq!(on_browser.status, StatusCode::NOT_FOUND, "{}", on_browser.text);
+    for path in ["/_sim/state", "/v2/accounts/x/payment/requests/y", "/v2/accounts/x/payment/transactions/y"] {
+        let reply = h.send(h.http.get(h.page(path)).header("Authorization", KEY)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path} answers on the browser listener");
+    }
+    let id = request_id(&h.authorize(&purchase("b")).await);
+    assert!(h.journey_url(&id).await.starts_with(&h.browser), "the journey is on the browser listener");
+    let on_api = h.send(h.http.get(h.url("/web-sdk/v2/klarna.mjs"))).await;
+    assert_eq!(on_api.status, StatusCode::NOT_FOUND, "the SDK stand-in is served on the API listener");
+}
+
+#[tokio::test]
+async fn every_partner_endpoint_refuses_a_key_it_was_not_given() {
+    let h =
+        start(SimConfig { api_keys: vec!["klarna_test_api_first".into(), "second".into()], ..SimConfig::default() })
+            .await;
+    let ok = h
+        .send(
+            h.http
+                .post(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+                .header("Authorization", "Basic second")
+                .json(&purchase("sim:approve")),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let transaction = ok.body["payment_transaction_response"]["payment_transaction"]["payment_transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let request = request_id(
+        &h.send(
+            h.http
+                .post(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+                .header("Authorization", "Basic klarna_test_api_first")
+                .json(&purchase("x")),
+        )
+        .await,
+    );
+    let base = format!("/v2/accounts/{ACCOUNT}/payment");
+    for key in ["Basic klarna_test_api_0123456789abcdef", "Basic klarna_test_api_firs", "Basic SECOND"] {
+        let attempts = [
+            h.http.post(h.url(&format!("{base}/authorize"))).json(&purchase("sim:approve")),
+            h.http.get(h.url(&format!("{base}/requests/{request}"))),
+            h.http.delete(h.url(&format!("{base}/requests/{request}"))),
+            h.http.get(h.url(&format!("{base}/transactions/{transaction}"))),
+            h.http.post(h.url(&format!("{base}/transactions/{transaction}/captures"))).json(&json!({"amount": 1})),
+            h.http.post(h.url(&format!("{base}/transactions/{transaction}/refunds"))).json(&json!({"amount": 1})),
+        ];
+        for attempt in attempts {
+            let reply = h.send(attempt.header("Authorization", key)).await;
+            assert_klarna_error(&reply, 401, "UNAUTHORIZED");
+        }
+    }
+    let state = h.state().await;
+    assert_eq!(state["requests"][&request]["request"]["state"], "SUBMITTED");
+    assert_eq!(state["transactions"][&transaction]["details"]["captured_amount"], 0);
+}
+
+// ---- No input reaches a panic (issue 7.6) ----
+
+#[tokio::test]
+async fn no_clock_step_reaches_a_panic() {
+    let h = sim().await;
+    let id = request_id(&h.authorize(&purchase("clock")).await);
+    for body in [
+        json!({"advance_ms": i64::MAX}),
+        json!({"advance_minutes": i64::MAX}),
+        json!({"advance_minutes": i64::MAX / 60_000, "advance_ms": i64::MAX}),
+        json!({"advance_ms": -1}),
+        json!({"advance_minutes": i64::MIN}),
+        json!({"advance_ms": 1e300}),
+    ] {
+        let reply = h.control("/_sim/clock", body.clone()).await;
+        assert!(reply.status == 400 || reply.status == 422, "{body}: {} {}", reply.status, reply.text);
+    }
+    // As far as the clock may go (about 100 years), then a step more.
+    let far = h.control("/_sim/clock", json!({"advance_minutes": 100 * 366 * 24 * 60})).await;
+    assert_eq!(far.status, 200, "{}", far.text);
+    assert_klarna_error(&h.control("/_sim/clock", json!({"advance_ms": 1})).await, 400, "VALIDATION_ERROR");
+    // Every handler still answers: the request expired long ago, a new one lives 3 hours.
+    assert_eq!(h.request(&id).await.body["state"], "EXPIRED");
+    let reply = h.authorize_with(&purchase("later"), &[("Klarna-Idempotency-Key", "k-far")]).await;
+    assert_eq!(results(&reply), (Some("STEP_UP_REQUIRED"), None), "{}", reply.text);
+    let fresh = request_id(&reply);
+    assert_eq!(h.journey(&fresh, "approve").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(h.state().await["requests"][&fresh]["request"]["state"], "COMPLETED");
+}
+
+// ---- Journey pages hardened (issue 7.8) ----
+
+#[tokio::test]
+async fn journey_pages_frame_post_and_redirect_only_to_the_registered_origin() {
+    let h = sim().await;
+    let id = request_id(&h.authorize(&purchase("hardened")).await);
+    let url = h.journey_url(&id).await;
+    let page = h.send(h.http.get(&url)).await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors https://shop.example"), "{csp}");
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("form-action 'self' https://shop.example"), "{csp}");
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    let inline = |html: &str| html.contains("<script>") || html.contains("<style") || html.contains(" style=");
+    assert!(!inline(&page.text), "inline script or style: {}", page.text);
+
+    // The query cannot name another origin for the result.
+    let finish = h.send(h.http.post(format!("{url}/approve?mode=popup&origin=https%3A%2F%2Fevil.example"))).await;
+    assert_eq!(finish.status, 200, "{}", finish.text);
+    assert!(!inline(&finish.text), "inline script or style: {}", finish.text);
+    assert!(finish.text.contains("data-target-origin=\"https://shop.example\""), "{}", finish.text);
+    assert!(!finish.text.contains("evil.example"), "{}", finish.text);
+    assert!(finish.text.contains("<script src=\"../../assets/journey.js\"></script>"), "{}", finish.text);
+    let script = h.send(h.http.get(h.page("/assets/journey.js"))).await;
+    assert!(script.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(script.text.contains("postMessage(data, targetOrigin)"), "{}", script.text);
+
+    let missing = h.send(h.http.get(h.page("/journey/krn:payment:eu1:request:nope"))).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+// ---- Lost replies, refused repeats, where scenarios come from (issue 8) ----
+
+fn transaction_id(reply: &Reply) -> String {
+    reply.body["payment_transaction_response"]["payment_transaction"]["payment_transaction_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no transaction in {}", reply.text))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_reply_lost_with_a_500_after_klarna_acted_is_replayed_to_the_repeat() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "lost-500")];
+    let lost = h.authorize_with(&purchase("sim:approve+lost_500"), &key).await;
+    assert_klarna_error(&lost, 500, "INTERNAL_ERROR");
+    let state = h.state().await;
+    assert_eq!(state["transactions"].as_object().unwrap().len(), 1, "Klarna did not act before the reply was lost");
+    let repeat = h.authorize_with(&purchase("sim:approve+lost_500"), &key).await;
+    assert_eq!(repeat.status, 200, "{}", repeat.text);
+    let id = transaction_id(&repeat);
+    assert!(state["transactions"].get(&id).is_some(), "the repeat did not get the first transaction");
+    assert_eq!(h.state().await["transactions"].as_object().unwrap().len(), 1, "the repeat authorized again");
+}
+
+#[tokio::test]
+async fn a_reply_dropped_mid_body_after_klarna_acted_is_replayed_to_the_repeat() {
+    let h = sim().await;
+    h.control("/_sim/outcomes", json!({"scenarios": ["approve+lost_drop"]})).await;
+    let key = "lost-drop";
+    let sent = h
+        .http
+        .post(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+        .header("Authorization", KEY)
+        .header("Klarna-Idempotency-Key", key)
+        .json(&purchase("dropped"))
+        .send()
+        .await;
+    let body = match sent {
+        Ok(response) => response.bytes().await.map(|b| b.to_vec()),
+        Err(error) => Err(error),
+    };
+    assert!(body.is_err(), "a whole reply arrived: {body:?}");
+    assert_eq!(h.state().await["transactions"].as_object().unwrap().len(), 1);
+    let repeat = h.authorize_with(&purchase("dropped"), &[("Klarna-Idempotency-Key", key)]).await;
+    assert_eq!(repeat.status, 200, "{}", repeat.text);
+    transaction_id(&repeat);
+    assert_eq!(h.state().await["transactions"].as_object().unwrap().len(), 1, "the repeat authorized again");
+}
+
+#[tokio::test]
+async fn a_repeat_can_be_answered_429_with_retry_after_then_replayed() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "repeat-429")];
+    let body = purchase("sim:approve+lost_500+repeat_429");
+    assert_klarna_error(&h.authorize_with(&body, &key).await, 500, "INTERNAL_ERROR");
+    let refused = h.authorize_with(&body, &key).await;
+    assert_klarna_error(&refused, 429, "RATE_LIMITED");
+    assert_eq!(refused.headers["retry-after"], "1");
+    let replayed = h.authorize_with(&body, &key).await;
+    assert_eq!(replayed.status, 200, "{}", replayed.text);
+    transaction_id(&replayed);
+    assert_eq!(h.state().await["transactions"].as_object().unwrap().len(), 1);
+
+    // The same with the queue: a rate limit in front of Klarna hits the repeat too.
+    let key = [("Klarna-Idempotency-Key", "queued-429")];
+    h.control("/_sim/outcomes", json!({"scenarios": ["approve+lost_500", "rate_limited"]})).await;
+    assert_eq!(h.authorize_with(&purchase("q"), &key).await.status, 500);
+    let limited = h.authorize_with(&purchase("q"), &key).await;
+    assert_klarna_error(&limited, 429, "RATE_LIMITED");
+    assert_eq!(limited.headers["retry-after"], "1");
+    assert_eq!(h.authorize_with(&purchase("q"), &key).await.status, 200);
+    assert_eq!(h.state().await["transactions"].as_object().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_call_record_says_which_scenario_applied_and_how() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "recorded")];
+    h.authorize_with(&purchase("sim:approve+lost_500"), &key).await;
+    h.authorize_with(&purchase("sim:approve+lost_500"), &key).await;
+    h.control("/_sim/outcomes", json!({"scenarios": ["decline"]})).await;
+    h.authorize(&purchase("plain")).await;
+    h.authorize(&purchase("plain")).await;
+    let calls = h.state().await["calls"].as_array().unwrap().clone();
+    let seen: Vec<(Value, Value, Value)> =
+        calls.iter().map(|c| (c["scenario"].clone(), c["handling"].clone(), c["status"].clone())).collect();
+    assert_eq!(
+        seen,
+        [
+            (json!("approve+lost_500 (reference)"), json!("processed"), json!(500)),
+            (json!("approve+lost_500 (reference)"), json!("replayed"), json!(200)),
+            (json!("decline (queue)"), json!("processed"), json!(200)),
+            (Value::Null, json!("processed"), json!(200)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn account_scenarios_and_queues_apply_to_that_account_only() {
+    let h = sim().await;
+    let other = "krn:partner:global:account:test:other";
+    let put = |account: &str, body: Value| h.send(h.http.put(h.url(&format!("/_sim/accounts/{account}"))).json(&body));
+    assert_eq!(put(ACCOUNT, json!({"scenario": "decline"})).await.status, 200);
+    assert_klarna_error(&put(ACCOUNT, json!({"scenario": "sometimes"})).await, 400, "VALIDATION_ERROR");
+    h.control("/_sim/outcomes", json!({"scenarios": ["approve"], "account": other})).await;
+    let authorize_as = |account: &str| {
+        h.send(
+            h.http
+                .post(h.url(&format!("/v2/accounts/{account}/payment/authorize")))
+                .header("Authorization", KEY)
+                .json(&purchase("p")),
+        )
+    };
+    assert_eq!(results(&authorize_as(ACCOUNT).await), (Some("DECLINED"), None));
+    assert_eq!(results(&authorize_as(ACCOUNT).await), (Some("DECLINED"), None), "a standing scenario stays");
+    assert_eq!(results(&authorize_as(other).await), (Some("APPROVED"), None));
+    assert_eq!(results(&authorize_as(other).await), (Some("STEP_UP_REQUIRED"), None), "a queued one is used once");
+    // A word in the request still wins over the account's scenario.
+    assert_eq!(results(&h.authorize(&purchase("sim:approve")).await), (Some("APPROVED"), None));
+    let listed = h.send(h.http.get(h.url(&format!("/_sim/accounts/{ACCOUNT}")))).await;
+    assert_eq!(listed.body["scenario"], "decline");
+}
+
+// ---- Webhook retry budget and delivery timeout, on the simulated clock ----
+
+#[tokio::test]
+async fn a_delivery_that_hangs_times_out_and_stops_when_the_budget_is_spent() {
+    let received: Received = Arc::default();
+    let seen = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push((headers, body));
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let url = format!("{}/hook", serve(router).await);
+    let config = SimConfig {
+        webhooks: vec![target(url)],
+        retry_base_ms: 50,
+        webhook_timeout_ms: 200,
+        webhook_retry_budget_ms: 300,
+        ..SimConfig::default()
+    };
+    let h = start(config).await;
+    let started = Instant::now();
+    h.authorize(&purchase("hang")).await;
+    let mut log = Value::Null;
+    while started.elapsed() < Duration::from_secs(4) {
+        log = h.send(h.http.get(h.url("/_sim/deliveries"))).await.body;
+        if log["pending"].as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let attempts = log["deliveries"].as_array().unwrap();
+    assert!(log["pending"].as_array().unwrap().is_empty(), "still retrying: {log}");
+    assert!(attempts.len() >= 2, "no retry within the budget: {log}");
+    assert!(attempts.iter().all(|a| a["error"].is_string() && a["acknowledged"] == false), "{log}");
+    assert!(attempts.last().unwrap()["next_attempt_at"].is_null(), "{log}");
+    assert!(started.elapsed() < Duration::from_secs(3), "a 200 ms timeout took {:?}", started.elapsed());
+    assert_eq!(received.lock().unwrap().len(), attempts.len());
+}
+
+#[tokio::test]
+async fn retries_fall_due_on_the_simulated_clock() {
+    let (url, received) = receiver(1).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], retry_base_ms: 60_000, ..SimConfig::default() }).await;
+    h.authorize(&purchase("clocked")).await;
+    assert_eq!(wait_for(&received, 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(received.lock().unwrap().len(), 1, "retried before the minute passed");
+    let pending = h.send(h.http.get(h.url("/_sim/deliveries"))).await.body;
+    assert_eq!(pending["pending"][0]["attempts"], 1, "{pending}");
+    h.control("/_sim/clock", json!({"advance_minutes": 1})).await;
+    assert_eq!(wait_for(&received, 2).await.len(), 2, "advancing the clock did not deliver what was due");
 }

@@ -86,6 +86,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                     signing_key_id: signing.id.unwrap_or_else(|| "embedded-simulator".to_owned()),
                     signing_key: signing.key,
                 }],
+                api_keys: vec![api_key.clone()],
                 ..SimConfig::default()
             });
             // Klarna's partner API is not on the shop's origin: a loopback port of its own.
@@ -93,7 +94,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), config.sim_api_port))
                     .await?;
             let api_base = format!("http://{}", api.local_addr()?);
-            let api_routes = AllowedHosts::loopback().apply(sim.public_router());
+            let api_routes = AllowedHosts::loopback().apply(sim.api_router());
             tokio::spawn(http_kit::serve(api, api_routes, Limits::default(), std::future::pending()));
             (api_base, "/klarna-sim/web-sdk/v2/klarna.mjs".to_owned(), Some(sim))
         }
@@ -134,7 +135,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     println!("partner-server listening on {origin}");
     println!("  instance {} on {:?}", app.instance, app.store.engine());
     if let Some(sim) = &sim {
-        routes = routes.nest("/klarna-sim", sim.public_router());
+        routes = routes.nest("/klarna-sim", sim.browser_router());
         // The simulator's control API (a state dump with tokens, reset, ...) stays off the
         // shop's origin: a port of its own, on loopback only.
         let control = tokio::net::TcpListener::bind(SocketAddr::new(

@@ -93,7 +93,6 @@ export async function KlarnaSDK(config = {}) {
     const journey = new URL(url);
     const onPopup = new URL(journey);
     onPopup.searchParams.set("mode", "popup");
-    onPopup.searchParams.set("origin", location.origin);
     const mobile = typeof matchMedia === "function" && matchMedia("(pointer: coarse)").matches;
     if (mode === "REDIRECT" || (mode === "DEVICE_BEST" && mobile)) {
       location.assign(journey.href);
