@@ -107,7 +107,13 @@ impl Store {
         } else {
             return Err(StoreError::Unusable("the database URL must start with sqlite:// or postgres://".into()));
         };
-        let options = AnyConnectOptions::from_str(url)?;
+        // An SQLite file is created when missing.
+        let url = if engine == Engine::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .after_connect(move |connection, _| {
