@@ -6,9 +6,9 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-// The gzip total achieved when this gate was set (23,045 bytes: wasm 19,216 + JS 3,829, in
-// `npm run size` on the build of 2026-11-29), plus 5%: 23,045 * 1.05 = 24,197.
-const BUDGET_GZIP_BYTES = 24_197;
+// The gzip total achieved when this gate was set (22,400 bytes: wasm 18,571 + JS 3,829, in
+// `npm run size` on the build of 2026-11-29), plus 5%: 22,400 * 1.05 = 23,520.
+const BUDGET_GZIP_BYTES = 23_520;
 const pkg = new URL("../pkg/", import.meta.url).pathname;
 
 function files(dir) {

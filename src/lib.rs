@@ -39,7 +39,10 @@ use error::{ButtonError, ErrorCode};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+// SAFETY: the package is built for wasm32 without atomics: one thread, so the allocator is
+// never entered from two threads at once.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 /// Without the standard library a panic stops the instance at once (as `panic = "abort"`
 /// does with it), without formatting a message nobody would read.
