@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
 import { extname, join, relative } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { minify } from "terser";
@@ -24,6 +24,7 @@ const MEMORY_CALLS = 100_000;
 const root = new URL("../", import.meta.url).pathname;
 const benchDir = join(root, "bench");
 const started = Date.now();
+const loadAtStart = loadavg()[0];
 setTimeout(() => {
   console.error("bench: over 10 minutes; stopped");
   process.exit(1);
@@ -211,6 +212,7 @@ try {
     os: `${osType()} ${release()}`,
     node: process.version,
     chromium: version,
+    loadAverage: `${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (1-minute)`,
   };
   const report = {
     date: new Date().toISOString(),
@@ -262,7 +264,8 @@ function markdown(report) {
     "package's glue is; it is for comparison only and never shipped. Before timing, the run checks",
     "that both give the same result for every outcome kind.",
     "",
-    `Run ${report.date} on ${report.machine.cpu}, ${report.machine.memory}, ${report.machine.os}; Node ${report.machine.node}, headless Chromium ${report.machine.chromium}.`,
+    `Run ${report.date} on ${report.machine.cpu}, ${report.machine.memory}, ${report.machine.os}; Node ${report.machine.node}, headless Chromium ${report.machine.chromium}; load average ${report.machine.loadAverage}.`,
+    "Timings move from run to run on a busy machine (per-call ratios by a few tenths); compare runs made under the same load.",
     "Rerun: `npm run bench` (on a shared machine, under its build lock: `flock /tmp/build.lock npm run bench`).",
     "",
     "![package / baseline](chart.svg)",
