@@ -7,9 +7,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 [ -x node_modules/.bin/wasm-opt ] || { echo "build: run 'npm run setup' first (no node_modules/.bin/wasm-opt)" >&2; exit 1; }
 
+rm -rf pkg # wasm-pack leaves snippets of earlier builds behind
 wasm-pack --quiet build --release --target web --out-dir pkg --no-opt
-# Features rustc enables for wasm32 by default; wasm-opt must be told it may keep them.
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
+# The --enable flags: features rustc enables for wasm32 by default, which wasm-opt may keep.
+# --one-caller-inline-max-function-size=30: wasm-opt inlines every function with one caller by
+# default; leaving the large ones out of line makes the file bigger but its gzip smaller
+# (measured: 0 -> 20,659, 30 -> 20,315, unlimited -> 21,081 gzip bytes; flat from 20 to 60).
+node_modules/.bin/wasm-opt -Oz --converge --one-caller-inline-max-function-size=30 \
+  --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-reference-types --enable-multivalue \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   pkg/klarna_payment_button_bg.wasm -o pkg/klarna_payment_button_bg.wasm

@@ -1,12 +1,15 @@
-// Finishes pkg/ after wasm-pack: gives the re-exported KlarnaButtonError its class type and
-// turns the `any`s of the raw wasm exports into `unknown`, so the public types hold no `any`;
-// keeps the types compiling on a plain ES2022 + DOM lib and hides wasm-bindgen's internals;
-// adds the package's entry (loadKlarna), the React binding, the wasm URL's types, its README
-// and licences from js/ and the root, and completes package.json; and drops the comments from
-// the JS glue (its documentation is in the .d.ts), keeping it readable: no renaming, no
-// compression. Fails loudly if wasm-bindgen's output changed shape, rather than shipping wrong
-// types.
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+// Finishes pkg/ after wasm-pack:
+// - the types: gives the re-exported KlarnaButtonError its class type, turns the `any`s of the
+//   raw wasm exports into `unknown` (the public types hold no `any`), keeps them compiling on a
+//   plain ES2022 + DOM lib and hides wasm-bindgen's internals;
+// - the download: short import names in the wasm and the glue, the snippets inlined into the
+//   glue, and every script minified with its source map (`.js.map`, the readable source inside);
+// - the package: its entry (loadKlarna), the React binding, the wasm URL's types, its own
+//   README and the licences, and a complete package.json.
+// Fails loudly if wasm-bindgen's output changed shape, rather than shipping wrong types or a
+// glue without its exports.
+import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { minify } from "terser";
 
 function fail(problem) {
@@ -59,6 +62,148 @@ export interface InitOutput {
 );
 writeFileSync(dts, text);
 
+const manifest = new URL("../pkg/package.json", import.meta.url);
+const pkg = JSON.parse(readFileSync(manifest, "utf8"));
+
+// Short import names. wasm-bindgen names each import of the module `__wbg_<name>_<hash>` in
+// module "./klarna_payment_button_bg.js" (or a snippet's path): some 2 KB of names, the hashes
+// incompressible, written once in the wasm and once in the glue. They become one module "a" with
+// names a, b, c, ... in both; the exports (and so `InitOutput`) keep their names.
+{
+  const wasmPath = new URL("../pkg/klarna_payment_button_bg.wasm", import.meta.url);
+  const gluePath = new URL("../pkg/klarna_payment_button.js", import.meta.url);
+  const wasm = readFileSync(wasmPath);
+  const leb = (bytes, at) => {
+    let value = 0;
+    let shift = 0;
+    let byte;
+    do {
+      byte = bytes[at++];
+      value += (byte & 127) * 2 ** shift;
+      shift += 7;
+    } while (byte & 128);
+    return [value, at];
+  };
+  const toLeb = (value) => {
+    const out = [];
+    do {
+      let byte = value & 127;
+      value = Math.floor(value / 128);
+      if (value) byte |= 128;
+      out.push(byte);
+    } while (value);
+    return out;
+  };
+  const name = (text) => [...toLeb(Buffer.byteLength(text)), ...Buffer.from(text)];
+  const short = (i) => {
+    const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let text = "";
+    do {
+      text = letters[i % 52] + text;
+      i = Math.floor(i / 52) - 1;
+    } while (i >= 0);
+    return text;
+  };
+  let at = 8;
+  const imports = [];
+  const out = [wasm.subarray(0, 8)];
+  while (at < wasm.length) {
+    const id = wasm[at];
+    const [size, start] = leb(wasm, at + 1);
+    const end = start + size;
+    if (id !== 2) {
+      out.push(wasm.subarray(at, end));
+    } else {
+      let [count, p] = leb(wasm, start);
+      const payload = [...toLeb(count)];
+      for (let i = 0; i < count; i++) {
+        let module, field, length;
+        [length, p] = leb(wasm, p);
+        module = wasm.subarray(p, p + length).toString();
+        p += length;
+        [length, p] = leb(wasm, p);
+        field = wasm.subarray(p, p + length).toString();
+        p += length;
+        if (wasm[p] !== 0) {
+          console.error(`finish-pkg: import ${module} ${field} is not a function; update the import renaming`);
+          process.exit(1);
+        }
+        const [, after] = leb(wasm, p + 1);
+        imports.push({ module, field, short: short(i) });
+        payload.push(...name("a"), ...name(short(i)), ...wasm.subarray(p, after));
+        p = after;
+      }
+      if (p !== end) {
+        console.error("finish-pkg: the import section did not parse to its end");
+        process.exit(1);
+      }
+      out.push(Buffer.from([2, ...toLeb(payload.length), ...payload]));
+    }
+    at = end;
+  }
+  let glue = readFileSync(gluePath, "utf8");
+  const own = "./klarna_payment_button_bg.js";
+  const namespaces = Object.fromEntries([...glue.matchAll(/^import \* as (\w+) from "([^"]+)"/gm)].map((m) => [m[2], m[1]]));
+  const extra = [];
+  for (const { module, field, short: renamed } of imports) {
+    if (module === own) {
+      const key = new RegExp(`^(\\s+)${field}:`, "m");
+      if (!key.test(glue)) {
+        console.error(`finish-pkg: the glue has no import ${field}; update the import renaming`);
+        process.exit(1);
+      }
+      glue = glue.replace(key, `$1${renamed}:`);
+    } else if (namespaces[module]) {
+      extra.push(`        ${renamed}: ${namespaces[module]}.${field},`);
+    } else {
+      console.error(`finish-pkg: no namespace import of ${module} in the glue; update the import renaming`);
+      process.exit(1);
+    }
+  }
+  const returned = /    return \{\n        __proto__: null,\n        "\.\/klarna_payment_button_bg\.js": import0,\n(        "[^"]+": \w+,\n)*    \};/;
+  if (!returned.test(glue)) {
+    console.error("finish-pkg: __wbg_get_imports no longer ends as expected; update the import renaming");
+    process.exit(1);
+  }
+  glue = glue.replace(returned, `    return {\n        __proto__: null,\n        a: { ...import0,\n${extra.join("\n")}\n        },\n    };`);
+  writeFileSync(wasmPath, Buffer.concat(out));
+  writeFileSync(gluePath, glue);
+}
+
+// The snippets inlined into the glue: a page then loads one JavaScript file, not three (two
+// fewer requests before the button can show). Each snippet becomes a function scope whose
+// exports the glue's imports of it pick up; pkg/snippets/ is then no longer needed.
+{
+  const gluePath = new URL("../pkg/klarna_payment_button.js", import.meta.url);
+  let glue = readFileSync(gluePath, "utf8");
+  const paths = [...new Set([...glue.matchAll(/^import .* from ["'](\.\/snippets\/[^"']+)["'];?$/gm)].map((m) => m[1]))];
+  const scopes = paths.map((path, i) => {
+    const source = readFileSync(new URL(`../pkg/${path}`, import.meta.url), "utf8");
+    const names = [];
+    const body = source.replace(/^export (async function|function|class|const|let) (\w+)/gm, (_, kind, name) => {
+      names.push(name);
+      return `${kind} ${name}`;
+    });
+    if (/^\s*(export|import)\b/m.test(body)) {
+      console.error(`finish-pkg: ${path} has an export or import the inlining does not handle`);
+      process.exit(1);
+    }
+    glue = glue.replace(new RegExp(`^import \\{([^}]*)\\} from ["']${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["'];?$`, "gm"), (_, list) => `const {${list.replace(/ as /g, ": ")}} = snippet${i};`);
+    glue = glue.replace(new RegExp(`^import \\* as (\\w+) from ["']${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["'];?$`, "gm"), (_, name) => `const ${name} = snippet${i};`);
+    return `const snippet${i} = (() => {\n${body}\nreturn { ${names.join(", ")} };\n})();`;
+  });
+  if (/^import .* from ["']\.\/snippets\//m.test(glue)) {
+    console.error("finish-pkg: an import of a snippet is left in the glue");
+    process.exit(1);
+  }
+  const header = glue.match(/^\/\* @ts-self-types=.*\*\/\n/)?.[0] ?? "";
+  writeFileSync(gluePath, header + scopes.join("\n") + "\n" + glue.slice(header.length));
+  rmSync(new URL("../pkg/snippets", import.meta.url), { recursive: true, force: true });
+  pkg.files = pkg.files.filter((file) => file !== "snippets");
+  delete pkg.sideEffects;
+  writeFileSync(manifest, JSON.stringify(pkg, null, 2) + "\n");
+}
+
 // The package's own files: the entry with loadKlarna, the React binding, the wasm URL's types
 // (replacing wasm-bindgen's list of raw exports), the README for npm and the licences.
 const copies = {
@@ -76,12 +221,10 @@ for (const types of Object.values(copies).filter((file) => file.endsWith(".d.ts"
   if (/\bany\b/.test(readFileSync(new URL(`../pkg/${types}`, import.meta.url), "utf8").replace(/\/\*\*[\s\S]*?\*\//g, ""))) fail(`an \`any\` in js/${types}`);
 }
 
-const manifest = new URL("../pkg/package.json", import.meta.url);
-const pkg = JSON.parse(readFileSync(manifest, "utf8"));
 // The repository's address is set once, in Cargo.toml; wasm-pack copied it here.
 const repository = pkg.repository?.url?.replace(/^git\+/, "").replace(/\.git$/, "");
 if (!repository) fail("no repository in pkg/package.json (set `repository` in Cargo.toml)");
-const generated = ["klarna_payment_button_bg.wasm", "klarna_payment_button.js", "klarna_payment_button.d.ts", "snippets"];
+const generated = ["klarna_payment_button_bg.wasm", "klarna_payment_button.js", "klarna_payment_button.d.ts"];
 if (generated.some((file) => !pkg.files.includes(file))) fail(`wasm-pack's "files" changed: ${JSON.stringify(pkg.files)}`);
 Object.assign(pkg, {
   files: [...generated, ...Object.values(copies).filter((file) => file !== "README.md")],
@@ -102,15 +245,38 @@ Object.assign(pkg, {
 });
 writeFileSync(manifest, JSON.stringify(pkg, null, 2) + "\n");
 
-const glue = new URL("../pkg/klarna_payment_button.js", import.meta.url);
-const stripped = await minify(readFileSync(glue, "utf8"), {
-  module: true,
-  compress: false,
-  mangle: false,
-  format: { comments: false, beautify: true, indent_level: 2 },
-});
-if (!stripped.code || !stripped.code.includes("export function buttonConfig")) {
-  console.error("finish-pkg: stripping the glue's comments lost its exports");
-  process.exit(1);
+// The JavaScript a page downloads, minified. Exported names stay (terser keeps a module's
+// exports); everything else may be renamed. Each file gets its source map.
+const pkgDir = new URL("../pkg/", import.meta.url).pathname;
+const scripts = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? scripts(path) : path.endsWith(".js") ? [path] : [];
+  });
+for (const path of scripts(pkgDir)) {
+  const source = readFileSync(path, "utf8");
+  const name = basename(path);
+  const minified = await minify(
+    { [name]: source },
+    {
+      module: true,
+      ecma: 2020,
+      compress: { passes: 2 },
+      mangle: true,
+      format: { comments: false },
+      sourceMap: { filename: name, url: `${name}.map`, includeSources: true },
+    },
+  );
+  const exported = (code) => [...code.matchAll(/export\s*(?:async\s+)?(?:function|class|const|let)\s+(\w+)|export\s*\{([^}]*)\}/g)].flatMap((m) => (m[1] ? [m[1]] : m[2].split(",").map((e) => e.trim().split(/\s+as\s+/).pop())));
+  const before = exported(source).sort().join();
+  const after = minified.code ? exported(minified.code).sort().join() : "";
+  if (before !== after) {
+    console.error(`finish-pkg: minifying ${name} changed its exports (${before} -> ${after})`);
+    process.exit(1);
+  }
+  writeFileSync(path, minified.code + "\n");
+  writeFileSync(`${path}.map`, minified.map);
 }
-writeFileSync(glue, stripped.code + "\n");
+const maps = scripts(pkgDir).map((path) => `${basename(path)}.map`).filter((map) => !pkg.files.includes(map));
+pkg.files.push(...maps);
+writeFileSync(manifest, JSON.stringify(pkg, null, 2) + "\n");

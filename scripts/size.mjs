@@ -1,11 +1,14 @@
 // Prints what each shopper downloads of the package: gzip and brotli bytes of the wasm
-// module and of the JavaScript glue (the generated module and its snippets).
+// module and of the JavaScript glue (the snippets are inlined into it; source maps are not
+// downloaded and not counted).
 // With --check, exits non-zero when the gzip total passes the budget (a regression guard).
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 60_000;
+// The gzip total achieved when this gate was set (22,400 bytes: wasm 18,571 + JS 3,829, in
+// `npm run size` on the build of 2026-11-29), plus 5%: 22,400 * 1.05 = 23,520.
+const BUDGET_GZIP_BYTES = 23_520;
 const pkg = new URL("../pkg/", import.meta.url).pathname;
 
 function files(dir) {

@@ -51,10 +51,10 @@ node --test tests/consumers/
 echo "consumers: $((SECONDS - consumers_started)) s"
 step "TypeScript types (tsc --strict)"
 npx --no-install tsc -p tests/types/tsconfig.json
-step "browser tests: headless Chromium"
-wasm-pack test --headless --chrome -- --locked
-step "browser tests: headless Firefox"
-wasm-pack test --headless --firefox -- --locked
+step "browser tests: headless Chromium (with a backend on a second loopback origin)"
+bash scripts/browser-tests.sh chrome
+step "browser tests: headless Firefox (with a backend on a second loopback origin)"
+bash scripts/browser-tests.sh firefox
 step "summary"
 awk '/^test result: /{ for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^# pass /{ p += $3 } /^# fail /{ f += $3 }

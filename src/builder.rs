@@ -3,7 +3,11 @@
 //! Setters only record what they are given; `validate` checks everything at once and gives
 //! the [`Plan`] one click follows, or the first problem as a `CONFIG` error.
 
-use crate::error::{ButtonError, ErrorCode};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{message, ButtonError, ErrorCode};
 use crate::url_policy::UrlParts;
 
 /// The default of `timeoutMs`.
@@ -64,6 +68,30 @@ impl HandoffKind {
     }
 }
 
+/// Whether the request carries cookies: `fetch`'s `credentials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// Never.
+    Omit,
+    /// Only to the page's own origin (the default, as `fetch`'s).
+    SameOrigin,
+    /// Also to a backend on another origin (which must allow it with CORS).
+    Include,
+}
+
+impl Credentials {
+    const ALL: [Self; 3] = [Self::Omit, Self::SameOrigin, Self::Include];
+
+    /// `fetch`'s spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Omit => "omit",
+            Self::SameOrigin => "same-origin",
+            Self::Include => "include",
+        }
+    }
+}
+
 /// The button's look, passed to the SDK as set. Values are checked against the SDK's types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ButtonOptions {
@@ -101,10 +129,10 @@ pub struct Settings {
     pub handoff: Option<String>,
     /// `timeoutMs`, as given.
     pub timeout_ms: Option<f64>,
+    /// `credentials`, as given.
+    pub credentials: Option<String>,
     /// Extra request headers, in order.
     pub headers: Vec<(String, String)>,
-    /// `context`, already serialized to JSON.
-    pub context_json: Option<String>,
     /// Origins given to `allowReturnOrigin`, as given.
     pub allowed_origins: Vec<String>,
     /// The button's look.
@@ -119,6 +147,10 @@ pub struct Settings {
 pub struct Plan {
     /// Absolute URL of the backend endpoint.
     pub endpoint: String,
+    /// The endpoint's origin.
+    pub endpoint_origin: String,
+    /// The page's origin (`null` where there is no page).
+    pub page_origin: String,
     /// Passed to the SDK.
     pub initiation_mode: InitiationMode,
     /// Absolute success URL.
@@ -129,19 +161,28 @@ pub struct Plan {
     pub handoff: HandoffKind,
     /// Abort the request after this long.
     pub timeout_ms: u32,
+    /// Whether the request carries cookies.
+    pub credentials: Credentials,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
-    /// `context` as JSON, sent in the body.
-    pub context_json: Option<String>,
     /// The button's look.
     pub button: ButtonOptions,
 }
 
+impl Plan {
+    /// Whether the endpoint is on another origin than the page, so CORS applies.
+    pub fn cross_origin(&self) -> bool {
+        self.endpoint_origin != self.page_origin
+    }
+}
+
 /// Where the builder runs: the page URL and a URL parser (the browser's, in the package).
 pub trait Page {
-    /// The page's origin, such as `https://shop.example`.
+    /// The page's origin, such as `https://shop.example`; `null` where there is no page
+    /// (a worker without a location, a server), as the `URL` parser says of opaque origins.
     fn origin(&self) -> &str;
-    /// Resolves `input` against the page URL, or `None` when it is not a URL.
+    /// Resolves `input` against the page URL (or only absolute input, without a page), or
+    /// `None` when it is not a URL.
     fn resolve(&self, input: &str) -> Option<UrlParts>;
     /// Parses `input` as an absolute URL, or `None`.
     fn parse_absolute(&self, input: &str) -> Option<UrlParts>;
@@ -151,18 +192,31 @@ fn config(message: impl Into<String>) -> ButtonError {
     ButtonError::new(ErrorCode::Config, message)
 }
 
+/// A `CONFIG` error whose message is `parts` joined (no formatting machinery is shipped).
+fn config_of(parts: &[&str]) -> ButtonError {
+    config(message(parts))
+}
+
 fn one_of<T: Copy>(field: &str, value: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, ButtonError> {
-    all.iter().copied().find(|v| name(*v) == value).ok_or_else(|| {
-        let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
-        config(format!("{field} must be one of {}, not \"{value}\"", names.join(", ")))
-    })
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == value)
+        .ok_or_else(|| not_one_of(field, all.iter().map(|v| name(*v)), value))
+}
+
+fn not_one_of<'a>(field: &str, allowed: impl Iterator<Item = &'a str>, value: &str) -> ButtonError {
+    let mut text = message(&[field, " must be one of "]);
+    for (i, word) in allowed.enumerate() {
+        text.push_str(if i == 0 { "" } else { ", " });
+        text.push_str(word);
+    }
+    text.push_str(&message(&[", not \"", value, "\""]));
+    config(text)
 }
 
 fn check_word(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ButtonError> {
     match value {
-        Some(v) if !allowed.contains(&v.as_str()) => {
-            Err(config(format!("{field} must be one of {}, not \"{v}\"", allowed.join(", "))))
-        }
+        Some(v) if !allowed.contains(&v.as_str()) => Err(not_one_of(field, allowed.iter().copied(), v)),
         _ => Ok(()),
     }
 }
@@ -174,9 +228,9 @@ fn is_header_name(name: &str) -> bool {
 
 impl Settings {
     /// Records the problem `setter` found with its argument, replacing an earlier one.
-    pub fn reject(&mut self, setter: &'static str, problem: impl Into<String>) {
+    pub fn reject(&mut self, setter: &'static str, problem: &str) {
         self.accept(setter);
-        self.problems.push((setter, problem.into()));
+        self.problems.push((setter, problem.to_owned()));
     }
 
     /// Forgets the problem of an earlier call to `setter`: it was called again, correctly.
@@ -197,23 +251,27 @@ impl Settings {
         }
         let endpoint = self.endpoint.as_deref().ok_or_else(|| config("buttonConfig needs the backend endpoint"))?;
         let endpoint = resolve(page, "the endpoint", endpoint)?;
-        endpoint.check_endpoint().map_err(|why| config(format!("the endpoint \"{}\": {why}", endpoint.href)))?;
+        endpoint.check_endpoint().map_err(|why| config_of(&["the endpoint \"", &endpoint.href, "\": ", why]))?;
 
         let mut allowed_origins = Vec::with_capacity(self.allowed_origins.len());
         for origin in &self.allowed_origins {
             let parts = page.parse_absolute(origin).ok_or_else(|| {
-                config(format!("allowReturnOrigin(\"{origin}\") needs an absolute origin such as https://shop.example"))
+                config_of(&[
+                    "allowReturnOrigin(\"",
+                    origin,
+                    "\") needs an absolute origin such as https://shop.example",
+                ])
             })?;
             let origin = parts
                 .check_allowed_origin()
-                .map_err(|why| config(format!("allowReturnOrigin(\"{origin}\"): {why}")))?;
+                .map_err(|why| config_of(&["allowReturnOrigin(\"", origin, "\"): ", why]))?;
             allowed_origins.push(origin);
         }
         let return_url = |field: &str, value: &str| -> Result<String, ButtonError> {
             let parts = resolve(page, field, value)?;
             parts
                 .check_return(page.origin(), &allowed_origins)
-                .map_err(|why| config(format!("{field} \"{}\": {why}", parts.href)))?;
+                .map_err(|why| config_of(&[field, " \"", &parts.href, "\": ", why]))?;
             Ok(parts.href)
         };
         let success_url = self
@@ -233,39 +291,47 @@ impl Settings {
         };
         let timeout_ms = match self.timeout_ms {
             None => DEFAULT_TIMEOUT_MS,
-            Some(ms) if ms.fract() == 0.0 && (f64::from(MIN_TIMEOUT_MS)..=f64::from(MAX_TIMEOUT_MS)).contains(&ms) => {
+            Some(ms)
+                if (f64::from(MIN_TIMEOUT_MS)..=f64::from(MAX_TIMEOUT_MS)).contains(&ms)
+                    && ms == f64::from(ms as u32) =>
+            {
                 ms as u32
             }
-            Some(_) => {
-                return Err(config(format!(
-                    "timeoutMs must be a whole number of milliseconds from {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS}"
-                )))
-            }
+            // The bounds are MIN_TIMEOUT_MS and MAX_TIMEOUT_MS (a test keeps them in step).
+            Some(_) => return Err(config("timeoutMs must be a whole number of milliseconds from 100 to 120000")),
+        };
+        let credentials = match &self.credentials {
+            Some(mode) => one_of("credentials", mode, &Credentials::ALL, Credentials::as_str)?,
+            None => Credentials::SameOrigin,
         };
         for (name, value) in &self.headers {
             if !is_header_name(name) {
-                return Err(config(format!("header name \"{name}\" is not a valid HTTP header name")));
+                return Err(config_of(&["header name \"", name, "\" is not a valid HTTP header name"]));
             }
             if RESERVED_HEADERS.iter().any(|reserved| name.eq_ignore_ascii_case(reserved)) {
-                return Err(config(format!("header \"{name}\" is set by the package and cannot be replaced")));
+                return Err(config_of(&["header \"", name, "\" is set by the package and cannot be replaced"]));
             }
             // What `Headers.set` accepts: Latin-1 without control characters (tab allowed).
             if value.chars().any(|c| c > '\u{ff}' || (c.is_control() && c != '\t')) {
-                return Err(config(format!(
-                    "header \"{name}\" has a line break, a control character or a character beyond Latin-1 in its value"
-                )));
+                return Err(config_of(&[
+                    "header \"",
+                    name,
+                    "\" has a line break, a control character or a character beyond Latin-1 in its value",
+                ]));
             }
         }
         self.check_button()?;
         Ok(Plan {
             endpoint: endpoint.href,
+            endpoint_origin: endpoint.origin,
+            page_origin: page.origin().to_owned(),
             initiation_mode,
             success_url,
             decline_url,
             handoff,
             timeout_ms,
+            credentials,
             headers: self.headers.clone(),
-            context_json: self.context_json.clone(),
             button: self.button.clone(),
         })
     }
@@ -288,12 +354,12 @@ impl Settings {
                 && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !locale.starts_with('-');
             if !well_formed {
-                return Err(config(format!("locale \"{locale}\" is not a language tag such as en-US")));
+                return Err(config_of(&["locale \"", locale, "\" is not a language tag such as en-US"]));
             }
         }
         if let Some(id) = &button.id {
             if id.is_empty() || id.len() > 128 || id.chars().any(char::is_whitespace) {
-                return Err(config(format!("id \"{id}\" must be 1 to 128 characters without spaces")));
+                return Err(config_of(&["id \"", id, "\" must be 1 to 128 characters without spaces"]));
             }
         }
         Ok(())
@@ -301,7 +367,7 @@ impl Settings {
 }
 
 fn resolve(page: &impl Page, field: &str, input: &str) -> Result<UrlParts, ButtonError> {
-    page.resolve(input).ok_or_else(|| config(format!("{field} \"{input}\" is not a URL")))
+    page.resolve(input).ok_or_else(|| config_of(&[field, " \"", input, "\" is not a URL"]))
 }
 
 #[cfg(test)]
@@ -340,7 +406,7 @@ mod tests {
     fn error_of(settings: &Settings) -> String {
         let error = settings.validate(&TestPage).unwrap_err();
         assert_eq!(error.code, ErrorCode::Config);
-        error.message
+        error.message.clone()
     }
 
     #[test]
@@ -352,6 +418,35 @@ mod tests {
         assert_eq!(plan.handoff, HandoffKind::PaymentRequestId);
         assert_eq!(plan.timeout_ms, DEFAULT_TIMEOUT_MS);
         assert_eq!(plan.decline_url, None);
+        assert_eq!(plan.credentials, Credentials::SameOrigin);
+        assert!(!plan.cross_origin());
+    }
+
+    #[test]
+    fn an_endpoint_on_another_origin_is_cross_origin() {
+        let settings = Settings { endpoint: Some("https://api.psp.example/authorize".into()), ..minimal() };
+        let plan = settings.validate(&TestPage).unwrap();
+        assert!(plan.cross_origin());
+        assert_eq!(
+            (plan.endpoint_origin.as_str(), plan.page_origin.as_str()),
+            ("https://api.psp.example", "https://shop.example")
+        );
+        let settings = Settings { endpoint: Some("https://shop.example:8443/authorize".into()), ..minimal() };
+        assert!(settings.validate(&TestPage).unwrap().cross_origin());
+    }
+
+    #[test]
+    fn credentials_are_fetch_words() {
+        for (word, mode) in
+            [("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)]
+        {
+            let settings = Settings { credentials: Some(word.into()), ..minimal() };
+            assert_eq!(settings.validate(&TestPage).unwrap().credentials, mode);
+        }
+        for bad in ["INCLUDE", "cors", ""] {
+            let settings = Settings { credentials: Some(bad.into()), ..minimal() };
+            assert!(error_of(&settings).contains("credentials must be one of omit, same-origin, include"), "{bad}");
+        }
     }
 
     #[test]
@@ -363,7 +458,7 @@ mod tests {
         settings.timeout_ms = Some(5000.0);
         settings.header("X-CSRF-Token".into(), "abc".into());
         settings.header("x-csrf-token".into(), "def".into());
-        settings.context_json = Some(r#"{"cartId":"c-1"}"#.into());
+        settings.credentials = Some("include".into());
         settings.button.shape = Some("pill".into());
         settings.button.intents = Some(vec!["PAY".into(), "SUBSCRIBE".into()]);
         settings.button.locale = Some("en-US".into());
@@ -373,7 +468,7 @@ mod tests {
         assert_eq!(plan.handoff, HandoffKind::PaymentRequestUrl);
         assert_eq!(plan.timeout_ms, 5000);
         assert_eq!(plan.headers, [("x-csrf-token".to_owned(), "def".to_owned())]);
-        assert_eq!(plan.context_json.as_deref(), Some(r#"{"cartId":"c-1"}"#));
+        assert_eq!(plan.credentials, Credentials::Include);
         assert_eq!(plan.button.shape.as_deref(), Some("pill"));
     }
 
@@ -404,9 +499,11 @@ mod tests {
 
     #[test]
     fn timeouts_out_of_range_are_refused() {
+        let bounds = format!("from {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS}");
         for ms in [0.0, 99.0, 120_001.0, 1500.5, f64::NAN, f64::INFINITY, -1.0] {
             let settings = Settings { timeout_ms: Some(ms), ..minimal() };
-            assert!(error_of(&settings).contains("timeoutMs"), "{ms}");
+            let message = error_of(&settings);
+            assert!(message.contains("timeoutMs") && message.contains(&bounds), "{ms}: {message}");
         }
         for ms in [100.0, 120_000.0] {
             assert!(Settings { timeout_ms: Some(ms), ..minimal() }.validate(&TestPage).is_ok());

@@ -1,10 +1,13 @@
 //! The backend's reply, read and classified by spec A1 (pure).
 //!
-//! The body is parsed by the browser's own `JSON.parse` (no JSON parser is shipped in the
-//! package), then read through the small [`Json`] view below into the `klarna-api` model.
+//! The body is decoded and parsed by the browser (`TextDecoder`, `JSON.parse`: no JSON parser
+//! is shipped in the package), then read through the small [`Json`] view below into the
+//! `klarna-api` model.
 //! Only what the browser needs is read: the two results, the transaction id, and the
 //! payment request's id and URL; any other field may hold anything. The customer token is never read, so it cannot leak
 //! further even when a backend sends it.
+
+use alloc::string::String;
 
 use klarna_api::authorize::{CustomerInteraction, StateContext};
 use klarna_api::{
@@ -12,7 +15,7 @@ use klarna_api::{
     PaymentTransaction, PaymentTransactionResponse,
 };
 
-use crate::error::{ButtonError, ErrorCode};
+use crate::error::{message, ButtonError, ErrorCode};
 
 /// A parsed JSON value, as far as reading a reply needs it: the result of the browser's
 /// `JSON.parse` in the package, `serde_json::Value` in native tests.
@@ -25,6 +28,19 @@ pub trait Json: Sized {
     fn is_object(&self) -> bool;
     /// Whether this is `null`.
     fn is_null(&self) -> bool;
+}
+
+/// The reply's body as the browser read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body<J> {
+    /// Not UTF-8 text.
+    NotText,
+    /// Empty, or only white space.
+    Blank,
+    /// Text that is not JSON.
+    NotJson,
+    /// A JSON value.
+    Json(J),
 }
 
 /// A 2xx reply that passed the outcome table.
@@ -42,21 +58,17 @@ fn invalid(message: &str) -> ButtonError {
 
 /// Reads the backend's reply: a 2xx body must be a Payment Authorize reply with a known
 /// outcome; any other status is an `HTTP` error carrying Klarna's error details when relayed.
-/// `parse` is a JSON parser giving `None` for anything that is not JSON.
-pub fn classify<J: Json>(
-    status: u16,
-    body: &[u8],
-    parse: impl Fn(&str) -> Option<J>,
-) -> Result<Classified, ButtonError> {
-    let text = std::str::from_utf8(body).ok();
+pub fn classify<J: Json>(status: u16, body: Body<J>) -> Result<Classified, ButtonError> {
+    let root = match body {
+        Body::Json(root) => root,
+        _ if !(200..300).contains(&status) => return Err(http_error::<J>(status, None)),
+        Body::NotText => return Err(invalid("the backend's reply is not UTF-8 text")),
+        Body::Blank => return Err(invalid("the backend's reply is empty")),
+        Body::NotJson => return Err(invalid("the backend's reply is not JSON")),
+    };
     if !(200..300).contains(&status) {
-        return Err(http_error(status, text.and_then(parse).as_ref()));
+        return Err(http_error(status, Some(&root)));
     }
-    let text = text.ok_or_else(|| invalid("the backend's reply is not UTF-8 text"))?;
-    if text.trim().is_empty() {
-        return Err(invalid("the backend's reply is empty"));
-    }
-    let root = parse(text).ok_or_else(|| invalid("the backend's reply is not JSON"))?;
     let reply = read_reply(&root)?;
     let outcome = reply.outcome().map_err(|why| match why {
         InvalidReply::NoResult => invalid("the backend's reply has neither a payment nor a token result"),
@@ -73,7 +85,7 @@ fn object<J: Json>(parent: &J, key: &str) -> Result<Option<J>, ButtonError> {
         None => Ok(None),
         Some(value) if value.is_null() => Ok(None),
         Some(value) if value.is_object() => Ok(Some(value)),
-        Some(_) => Err(invalid(&format!("the backend's reply has a {key} that is not an object"))),
+        Some(_) => Err(not_a(key, "n object")),
     }
 }
 
@@ -82,11 +94,12 @@ fn text<J: Json>(parent: &J, key: &str) -> Result<Option<String>, ButtonError> {
     match parent.member(key) {
         None => Ok(None),
         Some(value) if value.is_null() => Ok(None),
-        Some(value) => value
-            .string()
-            .map(Some)
-            .ok_or_else(|| invalid(&format!("the backend's reply has a {key} that is not a string"))),
+        Some(value) => value.string().map(Some).ok_or_else(|| not_a(key, " string")),
     }
+}
+
+fn not_a(key: &str, kind: &str) -> ButtonError {
+    invalid(&message(&["the backend's reply has a ", key, " that is not a", kind]))
 }
 
 fn result<J: Json>(part: &J) -> Result<AuthorizationResult, ButtonError> {
@@ -152,7 +165,8 @@ fn read_reply<J: Json>(root: &J) -> Result<AuthorizeResponse, ButtonError> {
 fn http_error<J: Json>(status: u16, root: Option<&J>) -> ButtonError {
     let field = |key: &str| root.and_then(|root| root.member(key)).and_then(|value| value.string());
     let (error_code, error_id, error_message) = (field("error_code"), field("error_id"), field("error_message"));
-    let mut message = format!("the backend answered HTTP {status}");
+    let mut message = String::from("the backend answered HTTP ");
+    message.push_str(itoa::Buffer::new().format(status));
     if let Some(code) = &error_code {
         message.push_str(": ");
         message.push_str(code);
@@ -162,7 +176,7 @@ fn http_error<J: Json>(status: u16, root: Option<&J>) -> ButtonError {
         message.push_str(detail);
         message.push(')');
     }
-    ButtonError { status: Some(status), error_code, error_id, ..ButtonError::new(ErrorCode::Http, message) }
+    ButtonError::http(status, message, error_code, error_id)
 }
 
 #[cfg(test)]
@@ -186,15 +200,24 @@ pub(crate) mod tests {
         }
     }
 
-    /// Classifies with `serde_json` standing in for the browser's `JSON.parse`.
+    /// What the browser makes of a body, with `serde_json` standing in for `JSON.parse`.
+    pub(crate) fn body_of(bytes: &[u8]) -> Body<Value> {
+        match std::str::from_utf8(bytes) {
+            Err(_) => Body::NotText,
+            Ok(text) if text.trim().is_empty() => Body::Blank,
+            Ok(text) => serde_json::from_str(text).map_or(Body::NotJson, Body::Json),
+        }
+    }
+
+    /// Classifies a text body the way the package does.
     pub(crate) fn classify_text(status: u16, body: &str) -> Result<Classified, ButtonError> {
-        classify(status, body.as_bytes(), |text| serde_json::from_str::<Value>(text).ok())
+        classify(status, body_of(body.as_bytes()))
     }
 
     fn invalid_message(body: &str) -> String {
         let error = classify_text(200, body).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidResponse, "{body}");
-        error.message
+        error.message.clone()
     }
 
     #[test]
@@ -265,10 +288,7 @@ pub(crate) mod tests {
 
     #[test]
     fn invalid_utf8_is_an_invalid_reply() {
-        let error = classify(200, b"{\"customer_token_response\":{\"result\":\"APPRO\xff\"}}", |text| {
-            serde_json::from_str::<Value>(text).ok()
-        })
-        .unwrap_err();
+        let error = classify(200, body_of(b"{\"customer_token_response\":{\"result\":\"APPRO\xff\"}}")).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidResponse);
         assert!(error.message.contains("UTF-8"));
     }
@@ -299,10 +319,39 @@ pub(crate) mod tests {
     #[test]
     fn non_2xx_with_an_html_page_is_plain_http() {
         let error = classify_text(502, "<html>Bad Gateway</html>").unwrap_err();
-        assert_eq!((error.code, error.status, error.error_code), (ErrorCode::Http, Some(502), None));
+        assert_eq!((error.code, error.status, error.error_code.clone()), (ErrorCode::Http, Some(502), None));
         let error = classify_text(400, "").unwrap_err();
         assert_eq!((error.status, error.recoverable()), (Some(400), false));
         let error = classify_text(409, r#"{"error_code":7}"#).unwrap_err();
         assert_eq!(error.error_code, None);
+        let error = classify(503, body_of(b"\xff\xfe")).unwrap_err();
+        assert_eq!(
+            (error.code, error.status, error.message.as_str()),
+            (ErrorCode::Http, Some(503), "the backend answered HTTP 503")
+        );
+    }
+
+    #[test]
+    fn http_messages_name_the_status_and_klarnas_code() {
+        let error = classify_text(
+            422,
+            r#"{"error_id":"e-9","error_code":"ORDER_FINISHED","error_message":"the order is paid"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error.message, "the backend answered HTTP 422: ORDER_FINISHED (the order is paid)");
+        assert_eq!(classify_text(200, "[1]").unwrap_err().message, "the backend's reply is not a JSON object");
+        assert_eq!(
+            classify_text(200, r#"{"payment_request":7}"#).unwrap_err().message,
+            "the backend's reply has a payment_request that is not an object"
+        );
+        assert_eq!(
+            classify_text(
+                200,
+                r#"{"customer_token_response":{"result":"APPROVED"},"payment_request":{"payment_request_id":1}}"#
+            )
+            .unwrap_err()
+            .message,
+            "the backend's reply has a payment_request_id that is not a string"
+        );
     }
 }

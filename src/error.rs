@@ -1,5 +1,8 @@
 //! Error codes and the `KlarnaButtonError` that carries them into JavaScript.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+
 use wasm_bindgen::prelude::*;
 
 /// The stable `code` of a `KlarnaButtonError`.
@@ -11,6 +14,8 @@ pub enum ErrorCode {
     Network,
     /// No complete reply within the configured timeout; the request was aborted.
     Timeout,
+    /// The page aborted the click with the `AbortSignal` given to `signal()`.
+    Aborted,
     /// The backend answered with a non-2xx status.
     Http,
     /// The backend's 2xx reply is not a usable Payment Authorize reply.
@@ -28,6 +33,7 @@ impl ErrorCode {
             Self::Config => "CONFIG",
             Self::Network => "NETWORK",
             Self::Timeout => "TIMEOUT",
+            Self::Aborted => "ABORTED",
             Self::Http => "HTTP",
             Self::InvalidResponse => "INVALID_RESPONSE",
             Self::Declined => "DECLINED",
@@ -36,9 +42,24 @@ impl ErrorCode {
     }
 }
 
-/// A failure of the package, before it becomes a JavaScript `KlarnaButtonError`.
+/// `parts` joined into one message. The messages are built from pieces because the package
+/// ships without Rust's formatting machinery (`format!` alone would cost kilobytes).
+pub fn message(parts: &[&str]) -> String {
+    let mut message = String::new();
+    for part in parts {
+        message.push_str(part);
+    }
+    message
+}
+
+/// A failure of the package, before it becomes a JavaScript `KlarnaButtonError`. Boxed: every
+/// `Result` of the package carries a pointer, not the whole error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ButtonError {
+pub struct ButtonError(Box<Details>);
+
+/// What a [`ButtonError`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Details {
     /// What kind of failure.
     pub code: ErrorCode,
     /// A sentence for the developer reading the console.
@@ -51,10 +72,23 @@ pub struct ButtonError {
     pub error_id: Option<String>,
 }
 
+impl core::ops::Deref for ButtonError {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
 impl ButtonError {
     /// An error with a code and a message, and no HTTP details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), status: None, error_code: None, error_id: None }
+        Self(Box::new(Details { code, message: message.into(), status: None, error_code: None, error_id: None }))
+    }
+
+    /// An `HTTP` error for `status`, with Klarna's error details when the backend relayed them.
+    pub fn http(status: u16, message: String, error_code: Option<String>, error_id: Option<String>) -> Self {
+        Self(Box::new(Details { code: ErrorCode::Http, message, status: Some(status), error_code, error_id }))
     }
 
     /// Whether trying again may succeed: network failures, timeouts, HTTP 5xx and 429.
@@ -69,15 +103,8 @@ impl ButtonError {
     /// The JavaScript `KlarnaButtonError` for this error.
     pub fn into_js(self) -> JsValue {
         let recoverable = self.recoverable();
-        KlarnaButtonError::new(
-            self.code.as_str(),
-            &self.message,
-            recoverable,
-            self.status,
-            self.error_code,
-            self.error_id,
-        )
-        .into()
+        let Details { code, message, status, error_code, error_id } = *self.0;
+        KlarnaButtonError::new(code.as_str(), &message, recoverable, status, error_code, error_id).into()
     }
 }
 
@@ -103,7 +130,7 @@ mod tests {
     use super::*;
 
     fn http(status: u16) -> ButtonError {
-        ButtonError { status: Some(status), ..ButtonError::new(ErrorCode::Http, "") }
+        ButtonError::http(status, String::new(), None, None)
     }
 
     #[test]
@@ -115,7 +142,13 @@ mod tests {
         assert!(http(429).recoverable());
         assert!(!http(400).recoverable());
         assert!(!http(409).recoverable());
-        for code in [ErrorCode::Config, ErrorCode::InvalidResponse, ErrorCode::Declined, ErrorCode::UnsafeUrl] {
+        for code in [
+            ErrorCode::Config,
+            ErrorCode::Aborted,
+            ErrorCode::InvalidResponse,
+            ErrorCode::Declined,
+            ErrorCode::UnsafeUrl,
+        ] {
             assert!(!ButtonError::new(code, "").recoverable(), "{code:?}");
         }
     }

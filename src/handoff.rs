@@ -1,5 +1,8 @@
 //! What the SDK gets: `{paymentRequestId}`, `{paymentRequestUrl}` or `{returnUrl}` (pure).
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use klarna_api::OutcomeKind;
 
 use crate::builder::{HandoffKind, Plan};
@@ -69,20 +72,22 @@ pub fn hand_off(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builder::{ButtonOptions, InitiationMode};
+    use crate::builder::{ButtonOptions, Credentials, InitiationMode};
     use crate::classify::tests::classify_text;
     use crate::url_policy::tests::url;
 
     fn plan(handoff: HandoffKind, decline_url: Option<&str>) -> Plan {
         Plan {
             endpoint: "https://shop.example/api".into(),
+            endpoint_origin: "https://shop.example".into(),
+            page_origin: "https://shop.example".into(),
             initiation_mode: InitiationMode::DeviceBest,
             success_url: "https://shop.example/done".into(),
             decline_url: decline_url.map(Into::into),
             handoff,
             timeout_ms: 1000,
+            credentials: Credentials::SameOrigin,
             headers: vec![],
-            context_json: None,
             button: ButtonOptions::default(),
         }
     }

@@ -1,76 +1,166 @@
-//! One click: single flight, a fresh idempotency key, then transport, classify, hand-off.
+//! One click, the Rust side: the request body, then the reply made
+//! into the hand-off (via [`classify`] and [`hand_off`]), or the failure into its error.
+//!
+//! The plumbing (single flight, the POST, its timer and abort signal, reading the reply up to
+//! 1 MB) is `src/click.js`, which calls the methods of [`Click`] and decides nothing itself.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
-use js_sys::{Function, Promise};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::future_to_promise;
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
 
 use crate::builder::Plan;
 use crate::classify::{classify, Classified};
-use crate::error::{ButtonError, ErrorCode};
+use crate::error::{message, ButtonError, ErrorCode};
 use crate::handoff::hand_off;
 use crate::js;
-use crate::transport;
 
-/// How long past its timeout a pending attempt is given up on.
-const STUCK_AFTER_TIMEOUT_MS: f64 = 5_000.0;
+#[wasm_bindgen(module = "/src/click.js")]
+extern "C" {
+    /// The config's `initiate` over `click`.
+    fn initiator(
+        click: Click,
+        endpoint: &str,
+        headers: &JsValue,
+        credentials: &str,
+        timeout_ms: u32,
+        signal: &JsValue,
+    ) -> JsValue;
+}
 
-/// The state behind one built config's `initiate`.
+/// The object for `paymentButton.component(config)`, whose `initiate` follows `plan`.
+pub fn config(plan: Plan, context: Option<JsValue>, on_outcome: Option<Function>, signal: Option<JsValue>) -> JsValue {
+    let config = js::sdk_config(&plan);
+    let headers = js::header_pairs(&plan.headers);
+    let endpoint = plan.endpoint.clone();
+    let (credentials, timeout_ms) = (plan.credentials.as_str(), plan.timeout_ms);
+    let click = Click { plan, context, on_outcome };
+    let signal = signal.unwrap_or(JsValue::UNDEFINED);
+    js::set(&config, "initiate", &initiator(click, &endpoint, &headers, credentials, timeout_ms, &signal));
+    config
+}
+
+/// What went wrong with the request, as `src/click.js` reports it (by number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// `fetch` threw before sending (a broken wrapper, say).
+    Threw,
+    /// `fetch` rejected with a `TypeError`: the network, or a CORS refusal, which looks the same.
+    Unreachable,
+    /// `fetch` rejected with something else.
+    Refused,
+    /// `fetch` gave something that is not a `Response`.
+    NotAResponse,
+    /// The reply broke off.
+    CutOff,
+    /// No complete reply within the timeout; the request was aborted.
+    TimedOut,
+    /// The page's `AbortSignal` aborted the click.
+    Aborted,
+    /// A 2xx reply over 1 MB; the download was aborted.
+    TooLarge,
+}
+
+impl Failure {
+    /// The failure `src/click.js` numbered `code`.
+    pub fn from_code(code: u32) -> Self {
+        const ALL: [Failure; 8] = [
+            Failure::Threw,
+            Failure::Unreachable,
+            Failure::Refused,
+            Failure::NotAResponse,
+            Failure::CutOff,
+            Failure::TimedOut,
+            Failure::Aborted,
+            Failure::TooLarge,
+        ];
+        ALL.get(code as usize).copied().unwrap_or(Failure::Refused)
+    }
+
+    /// The error a click with `plan` rejects with.
+    pub fn error(self, plan: &Plan) -> ButtonError {
+        let network = |message: &str| ButtonError::new(ErrorCode::Network, message);
+        match self {
+            Self::Threw => network("fetch threw before sending the request"),
+            Self::Unreachable if plan.cross_origin() => network(&cors_message(plan)),
+            Self::Unreachable | Self::Refused => network("could not reach the backend"),
+            Self::NotAResponse => network("fetch did not give a Response"),
+            Self::CutOff => network("the backend's reply was cut off"),
+            Self::TimedOut => {
+                let ms = itoa::Buffer::new().format(plan.timeout_ms).to_owned();
+                let text = message(&["no complete reply within ", &ms, " ms; the request was aborted"]);
+                ButtonError::new(ErrorCode::Timeout, text)
+            }
+            Self::Aborted => ButtonError::new(ErrorCode::Aborted, "the click was aborted by its AbortSignal"),
+            Self::TooLarge => ButtonError::new(ErrorCode::InvalidResponse, "the backend's reply is larger than 1 MB"),
+        }
+    }
+}
+
+/// Why a cross-origin request may have failed, and the CORS headers that fix it if so.
+fn cors_message(plan: &Plan) -> String {
+    let mut allowed = String::from("content-type, idempotency-key");
+    for (name, _) in &plan.headers {
+        allowed.push_str(", ");
+        allowed.push_str(&name.to_ascii_lowercase());
+    }
+    let credentials = match plan.credentials {
+        crate::builder::Credentials::Include => ", and Access-Control-Allow-Credentials: true",
+        _ => "",
+    };
+    message(&[
+        "could not reach the backend at ",
+        &plan.endpoint_origin,
+        ", another origin than the page's: a CORS refusal looks the same as a network failure. \
+         The backend must answer the OPTIONS preflight and the POST with \
+         Access-Control-Allow-Origin: ",
+        &plan.page_origin,
+        " (this exact origin), Access-Control-Allow-Methods: POST, Access-Control-Allow-Headers: ",
+        &allowed,
+        credentials,
+        "; the browser's console names what is missing",
+    ])
+}
+
+/// The state behind one built config's `initiate`, handed to `src/click.js`.
+#[wasm_bindgen(skip_typescript)]
 pub struct Click {
     plan: Plan,
+    context: Option<JsValue>,
     on_outcome: Option<Function>,
-    /// The attempt in flight and when it started; further clicks get the same promise.
-    pending: Cell<Option<(Promise, f64)>>,
+}
+
+#[wasm_bindgen]
+impl Click {
+    /// The JSON body for what the SDK passed to `initiate`; throws `CONFIG` for bad parameters.
+    pub fn body(&self, params: JsValue) -> Result<JsValue, JsValue> {
+        js::request_body(&params, self.context.as_ref()).map_err(ButtonError::into_js)
+    }
+
+    /// The hand-off for the reply (`text` is `undefined` when it is not UTF-8), after telling
+    /// `onOutcome`; throws the `KlarnaButtonError` of a reply that is not a usable outcome.
+    pub fn settle(&self, status: u16, text: JsValue) -> Result<JsValue, JsValue> {
+        let settled = || {
+            let classified = classify(status, js::read_body(&text))?;
+            let handoff = hand_off(&classified, &self.plan, js::parse_absolute)?;
+            self.notify(&classified);
+            js::handoff_object(&handoff).ok_or_else(declined)
+        };
+        settled().map_err(ButtonError::into_js)
+    }
+
+    /// The error for a request that failed (`failure` numbers a [`Failure`]).
+    pub fn fail(&self, failure: u32) -> JsValue {
+        Failure::from_code(failure).error(&self.plan).into_js()
+    }
 }
 
 impl Click {
-    /// The state for a checked plan and its optional `onOutcome` callback.
-    pub fn new(plan: Plan, on_outcome: Option<Function>) -> Rc<Self> {
-        Rc::new(Self { plan, on_outcome, pending: Cell::new(None) })
-    }
-
-    /// The checked plan this click follows.
-    pub fn plan(&self) -> &Plan {
-        &self.plan
-    }
-
-    /// `initiate(params)`: the pending attempt's promise, or a new attempt. An attempt still
-    /// pending well past its timeout is given up on (something outside threw or never
-    /// answered), so the button can never stay stuck.
-    pub fn start(self: &Rc<Self>, params: JsValue) -> Promise {
-        let now = js_sys::Date::now();
-        if let Some((pending, started)) = self.pending.take() {
-            if now - started <= f64::from(self.plan.timeout_ms) + STUCK_AFTER_TIMEOUT_MS {
-                self.pending.set(Some((pending.clone(), started)));
-                return pending;
-            }
-        }
-        let click = Rc::clone(self);
-        let promise = future_to_promise(async move {
-            let result = click.attempt(&params).await;
-            click.pending.set(None);
-            result.map_err(ButtonError::into_js)
-        });
-        self.pending.set(Some((promise.clone(), now)));
-        promise
-    }
-
-    async fn attempt(&self, params: &JsValue) -> Result<JsValue, ButtonError> {
-        let body = js::request_body(params, self.plan.context_json.as_deref())?;
-        let key = idempotency_key()?;
-        let reply = transport::post(&self.plan, &key, &body).await?;
-        let classified = classify(reply.status, &reply.body, js::parse_json)?;
-        let handoff = hand_off(&classified, &self.plan, |url| js::parse_url(url, None))?;
-        self.notify(&classified);
-        js::handoff_object(&handoff).ok_or_else(declined)
-    }
-
     /// Tells `onOutcome`; whatever the callback does (throw, reject), the result stays the same.
     fn notify(&self, classified: &Classified) {
         if let Some(callback) = &self.on_outcome {
-            js::call_ignoring_errors(callback, &js::outcome_object(classified));
+            js::tell(callback, &js::outcome_object(classified));
         }
     }
 }
@@ -79,33 +169,87 @@ fn declined() -> ButtonError {
     ButtonError::new(ErrorCode::Declined, "Klarna declined the payment and no declineUrl is configured")
 }
 
-/// A fresh random UUID (v4) from the browser's `crypto.getRandomValues`.
-fn idempotency_key() -> Result<String, ButtonError> {
-    let no_random = |_| ButtonError::new(ErrorCode::Config, "this browser has no crypto.getRandomValues");
-    let window =
-        web_sys::window().ok_or_else(|| ButtonError::new(ErrorCode::Config, "initiate needs a browser window"))?;
-    let crypto = window.crypto().map_err(no_random)?;
-    let mut bytes = [0u8; 16];
-    crypto.get_random_values_with_u8_array(&mut bytes).map_err(no_random)?;
-    Ok(format_key(bytes))
-}
-
-/// Formats 16 random bytes as a lowercase hyphenated v4 UUID.
-fn format_key(bytes: [u8; 16]) -> String {
-    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
-    uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builder::{ButtonOptions, Credentials, HandoffKind, InitiationMode};
+
+    fn plan(endpoint_origin: &str, credentials: Credentials) -> Plan {
+        Plan {
+            endpoint: [endpoint_origin, "/authorize"].concat(),
+            endpoint_origin: endpoint_origin.into(),
+            page_origin: "https://shop.example".into(),
+            initiation_mode: InitiationMode::DeviceBest,
+            success_url: "https://shop.example/done".into(),
+            decline_url: None,
+            handoff: HandoffKind::PaymentRequestId,
+            timeout_ms: 1500,
+            credentials,
+            headers: vec![("X-CSRF-Token".into(), "t".into())],
+            button: ButtonOptions::default(),
+        }
+    }
 
     #[test]
-    fn keys_are_v4_uuids() {
-        let key = format_key([0xff; 16]);
-        assert_eq!(key.len(), 36);
-        assert_eq!(key.as_bytes()[14], b'4', "{key}");
-        assert!(matches!(key.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "{key}");
-        assert_ne!(format_key([1; 16]), format_key([2; 16]));
+    fn failures_are_numbered_as_click_js_numbers_them() {
+        let source = include_str!("click.js");
+        for (name, failure) in [
+            ("THREW = 0", Failure::Threw),
+            ("UNREACHABLE = 1", Failure::Unreachable),
+            ("REFUSED = 2", Failure::Refused),
+            ("NOT_A_RESPONSE = 3", Failure::NotAResponse),
+            ("CUT_OFF = 4", Failure::CutOff),
+            ("TIMED_OUT = 5", Failure::TimedOut),
+            ("ABORTED = 6", Failure::Aborted),
+            ("TOO_LARGE = 7", Failure::TooLarge),
+        ] {
+            assert!(source.contains(&format!("const {name};")), "click.js lacks {name}");
+            let code = name.rsplit(' ').next().unwrap().parse().unwrap();
+            assert_eq!(Failure::from_code(code), failure);
+        }
+        assert_eq!(Failure::from_code(99), Failure::Refused);
+    }
+
+    #[test]
+    fn each_failure_has_its_code() {
+        let same = plan("https://shop.example", Credentials::SameOrigin);
+        for (failure, code) in [
+            (Failure::Threw, ErrorCode::Network),
+            (Failure::Unreachable, ErrorCode::Network),
+            (Failure::Refused, ErrorCode::Network),
+            (Failure::NotAResponse, ErrorCode::Network),
+            (Failure::CutOff, ErrorCode::Network),
+            (Failure::TimedOut, ErrorCode::Timeout),
+            (Failure::Aborted, ErrorCode::Aborted),
+            (Failure::TooLarge, ErrorCode::InvalidResponse),
+        ] {
+            assert_eq!(failure.error(&same).code, code, "{failure:?}");
+        }
+        assert_eq!(Failure::TimedOut.error(&same).message, "no complete reply within 1500 ms; the request was aborted");
+        assert!(Failure::TimedOut.error(&same).recoverable());
+        assert!(!Failure::Aborted.error(&same).recoverable());
+        assert_eq!(Failure::Unreachable.error(&same).message, "could not reach the backend");
+    }
+
+    #[test]
+    fn a_cross_origin_network_failure_names_the_cors_headers() {
+        let other = plan("https://api.psp.example", Credentials::Include);
+        let error = Failure::Unreachable.error(&other);
+        assert_eq!(error.code, ErrorCode::Network);
+        assert!(error.recoverable(), "a browser cannot tell a CORS refusal from a network failure");
+        for part in [
+            "https://api.psp.example",
+            "a CORS refusal looks the same as a network failure",
+            "Access-Control-Allow-Origin: https://shop.example",
+            "Access-Control-Allow-Methods: POST",
+            "Access-Control-Allow-Headers: content-type, idempotency-key, x-csrf-token",
+            "Access-Control-Allow-Credentials: true",
+        ] {
+            assert!(error.message.contains(part), "{part} not in: {}", error.message);
+        }
+        let without_cookies = Failure::Unreachable.error(&plan("https://api.psp.example", Credentials::Omit));
+        assert!(!without_cookies.message.contains("Allow-Credentials"), "{}", without_cookies.message);
+        // Only a TypeError can be a CORS refusal.
+        assert_eq!(Failure::Refused.error(&other).message, "could not reach the backend");
     }
 }

@@ -1,67 +1,75 @@
 //! Every conversion between JavaScript values and the pure core, in one thin module.
 
-use js_sys::{Array, Function, Object, Reflect, JSON};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, Function, JsString, Object, Reflect};
 use klarna_api::OutcomeKind;
 use wasm_bindgen::prelude::*;
 
 use crate::builder::{ButtonOptions, Page, Plan};
-use crate::classify::{Classified, Json};
-use crate::error::{ButtonError, ErrorCode};
+use crate::classify::{Body, Classified, Json};
+use crate::error::{message, ButtonError, ErrorCode};
 use crate::handoff::Handoff;
 use crate::url_policy::{check_payment_request_id, UrlParts};
 
+#[wasm_bindgen(module = "/src/click.js")]
+extern "C" {
+    /// `object[key]` when `object` is a JSON object owning `key`, else `undefined`.
+    fn own(object: &JsValue, key: &str) -> JsValue;
+    /// Calls `callback(value)`, ignoring what it throws and what its promise rejects with.
+    pub fn tell(callback: &Function, value: &JsValue);
+    /// Whether `value` is an AbortSignal, of any realm.
+    #[wasm_bindgen(js_name = isSignal)]
+    pub fn is_abort_signal(value: &JsValue) -> bool;
+    /// Whether the global scope has `fetch`, `URL` and `crypto.getRandomValues`.
+    #[wasm_bindgen(js_name = hasWebApis)]
+    pub fn has_web_apis() -> bool;
+    #[wasm_bindgen(js_name = pageHref)]
+    fn page_href() -> Option<String>;
+}
+
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch`; a synchronous throw (from a wrapper, say) becomes an `Err`.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(input: &str, init: &web_sys::RequestInit) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
+    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(catch, js_namespace = Object, js_name = getOwnPropertyDescriptor)]
-    fn own_property(object: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-}
-
-/// `stream.getReader()`; a locked stream becomes an `Err`.
-pub fn reader(stream: &JsValue) -> Result<JsValue, JsValue> {
-    let get_reader: Function = Reflect::get(stream, &JsValue::from_str("getReader"))?.dyn_into()?;
-    get_reader.call0(stream)
-}
-
-/// Calls `callback(argument)`, ignoring what it throws, and what its promise rejects with.
-pub fn call_ignoring_errors(callback: &Function, argument: &JsValue) {
-    let Ok(returned) = callback.call1(&JsValue::UNDEFINED, argument) else { return };
-    if let Some(promise) = returned.dyn_ref::<js_sys::Promise>() {
-        let ignore = Closure::once_into_js(|_: JsValue| {});
-        let _ = Reflect::get(promise, &JsValue::from_str("catch"))
-            .ok()
-            .and_then(|catch| catch.dyn_into::<Function>().ok())
-            .map(|catch| catch.call1(promise, &ignore));
-    }
+    /// The `URL` parser.
+    #[wasm_bindgen(js_name = URL)]
+    type Url;
+    #[wasm_bindgen(catch, constructor, js_class = "URL")]
+    fn new(input: &str, base: Option<&str>) -> Result<Url, JsValue>;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn href(this: &Url) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn protocol(this: &Url) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn hostname(this: &Url) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn origin(this: &Url) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn username(this: &Url) -> String;
+    #[wasm_bindgen(method, getter, js_class = "URL")]
+    fn password(this: &Url) -> String;
 }
 
 /// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
-pub fn set(object: &Object, key: &str, value: &JsValue) {
+pub fn set(object: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(key), value);
 }
 
-fn set_opt(object: &Object, key: &str, value: Option<&str>) {
+fn set_opt(object: &JsValue, key: &str, value: Option<&str>) {
     if let Some(value) = value {
         set(object, key, &JsValue::from_str(value));
     }
 }
 
-/// `JSON.parse(text)`, or `None` when it is not JSON.
-pub fn parse_json(text: &str) -> Option<JsValue> {
-    JSON::parse(text).ok()
-}
-
 impl Json for JsValue {
     fn member(&self, key: &str) -> Option<Self> {
-        if !Json::is_object(self) {
-            return None;
-        }
-        // Own properties only: a page that added to Object.prototype cannot inject fields.
-        let descriptor = own_property(self, key).ok().filter(JsValue::is_object)?;
-        Reflect::get(&descriptor, &JsValue::from_str("value")).ok()
+        // Own properties of objects only: a page that added to Object.prototype cannot inject fields.
+        Some(own(self, key)).filter(|value| !value.is_undefined())
     }
 
     fn string(&self) -> Option<String> {
@@ -77,9 +85,21 @@ impl Json for JsValue {
     }
 }
 
-/// `JSON.stringify(value)`, or `None` when it throws or gives `undefined`.
-pub fn to_json(value: &JsValue) -> Option<String> {
-    JSON::stringify(value).ok().and_then(|json| JsValue::from(json).as_string())
+/// The reply's text as [`classify`](crate::classify::classify) reads it: `text` is
+/// `undefined` when the body was not UTF-8.
+pub fn read_body(text: &JsValue) -> Body<JsValue> {
+    let Some(text) = text.dyn_ref::<JsString>() else { return Body::NotText };
+    if text.trim().length() == 0 {
+        return Body::Blank;
+    }
+    json_parse(text).map_or(Body::NotJson, Body::Json)
+}
+
+/// A deep copy of a JSON value (`JSON.parse(JSON.stringify(value))`), or `None` when
+/// `JSON.stringify` throws (a bigint, a cycle) or gives nothing (a function, `undefined`).
+pub fn json_copy(value: &JsValue) -> Option<JsValue> {
+    let json = json_stringify(value).ok().filter(JsValue::is_string)?;
+    json_parse(&json).ok()
 }
 
 /// An array of strings, or `None` for anything else.
@@ -87,16 +107,16 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
     if !Array::is_array(value) {
         return None;
     }
-    Array::from(value).iter().map(|item| item.as_string()).collect()
+    let mut list = Vec::new();
+    for item in Array::from(value).iter() {
+        list.push(item.as_string()?);
+    }
+    Some(list)
 }
 
-/// Splits a URL with the browser's own parser; `base` resolves relative input.
-pub fn parse_url(input: &str, base: Option<&str>) -> Option<UrlParts> {
-    let url = match base {
-        Some(base) => web_sys::Url::new_with_base(input, base),
-        None => web_sys::Url::new(input),
-    }
-    .ok()?;
+/// Splits a URL with the `URL` parser; `base` resolves relative input.
+fn parse_url(input: &str, base: Option<&str>) -> Option<UrlParts> {
+    let url = Url::new(input, base).ok()?;
     Some(UrlParts {
         href: url.href(),
         protocol: url.protocol(),
@@ -106,31 +126,38 @@ pub fn parse_url(input: &str, base: Option<&str>) -> Option<UrlParts> {
     })
 }
 
-/// The page the package runs on.
-pub struct BrowserPage {
-    href: String,
+/// Parses an absolute URL with the `URL` parser.
+pub fn parse_absolute(input: &str) -> Option<UrlParts> {
+    parse_url(input, None)
+}
+
+/// Where the package runs: the page's `location`, when there is one.
+pub struct CurrentPage {
+    href: Option<String>,
     origin: String,
 }
 
-impl BrowserPage {
-    /// The current page, or `None` outside a browser window.
-    pub fn current() -> Option<Self> {
-        let location = web_sys::window()?.location();
-        Some(Self { href: location.href().ok()?, origin: location.origin().ok()? })
+impl CurrentPage {
+    /// The current page; without a `location` (a server), only absolute URLs resolve and the
+    /// origin is `null`.
+    pub fn get() -> Self {
+        let href = page_href();
+        let origin = href.as_deref().and_then(parse_absolute).map_or_else(|| String::from("null"), |url| url.origin);
+        Self { href, origin }
     }
 }
 
-impl Page for BrowserPage {
+impl Page for CurrentPage {
     fn origin(&self) -> &str {
         &self.origin
     }
 
     fn resolve(&self, input: &str) -> Option<UrlParts> {
-        parse_url(input, Some(&self.href))
+        parse_url(input, self.href.as_deref())
     }
 
     fn parse_absolute(&self, input: &str) -> Option<UrlParts> {
-        parse_url(input, None)
+        parse_absolute(input)
     }
 }
 
@@ -138,23 +165,24 @@ fn bad_params(message: &str) -> ButtonError {
     ButtonError::new(ErrorCode::Config, message)
 }
 
-/// The JSON body of the POST (spec A2) from what the SDK passed to `initiate`.
-pub fn request_body(params: &JsValue, context_json: Option<&str>) -> Result<String, ButtonError> {
-    let body = Object::new();
+/// The JSON body of the POST, from what the SDK passed to `initiate` and the `context` copy.
+pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsValue, ButtonError> {
+    let body: JsValue = Object::new().into();
+    let read = |key: &str| {
+        Reflect::get(params, &JsValue::from_str(key)).map_err(|_| bad_params("initiate could not read its parameters"))
+    };
     if params.is_object() {
         for (from, to) in
             [("klarnaNetworkSessionToken", "klarna_network_session_token"), ("paymentOptionId", "payment_option_id")]
         {
-            let value = Reflect::get(params, &JsValue::from_str(from))
-                .map_err(|_| bad_params("initiate could not read its parameters"))?;
+            let value = read(from)?;
             if value.is_string() {
                 set(&body, to, &value);
             } else if !value.is_undefined() && !value.is_null() {
-                return Err(bad_params(&format!("initiate: {from} must be a string")));
+                return Err(bad_params(&message(&["initiate: ", from, " must be a string"])));
             }
         }
-        let acquiring = Reflect::get(params, &JsValue::from_str("acquiringConfig"))
-            .map_err(|_| bad_params("initiate could not read its parameters"))?;
+        let acquiring = read("acquiringConfig")?;
         if acquiring.is_object() {
             set(&body, "acquiring_config", &acquiring);
         } else if !acquiring.is_undefined() && !acquiring.is_null() {
@@ -163,11 +191,17 @@ pub fn request_body(params: &JsValue, context_json: Option<&str>) -> Result<Stri
     } else if !params.is_undefined() && !params.is_null() {
         return Err(bad_params("initiate takes the SDK's parameter object, or nothing"));
     }
-    if let Some(context) = context_json {
-        let context = JSON::parse(context).map_err(|_| bad_params("context is not JSON"))?;
-        set(&body, "context", &context);
+    if let Some(context) = context {
+        set(&body, "context", context);
     }
-    to_json(&body).ok_or_else(|| bad_params("initiate: acquiringConfig is not JSON-serializable"))
+    json_stringify(&body).map_err(|_| bad_params("initiate: acquiringConfig is not JSON-serializable"))
+}
+
+/// The extra request headers as `[name, value]` pairs, for `fetch`.
+pub fn header_pairs(headers: &[(String, String)]) -> JsValue {
+    let pairs: Array =
+        headers.iter().map(|(name, value)| Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))).collect();
+    pairs.into()
 }
 
 /// The object handed to Klarna's SDK; `None` for a decline with nowhere to go.
@@ -178,9 +212,9 @@ pub fn handoff_object(handoff: &Handoff) -> Option<JsValue> {
         Handoff::ReturnUrl(url) => ("returnUrl", url),
         Handoff::Declined => return None,
     };
-    let object = Object::new();
+    let object = Object::new().into();
     set(&object, key, &JsValue::from_str(value));
-    Some(object.into())
+    Some(object)
 }
 
 /// The object `onOutcome` receives. It is built from results and ids only, so a customer
@@ -191,7 +225,7 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
         Some(result) => JsValue::from_str(result.as_str()),
         None => JsValue::NULL,
     };
-    let object = Object::new();
+    let object = Object::new().into();
     set(&object, "kind", &JsValue::from_str(outcome.kind.as_str()));
     set(&object, "payment", &name(reply.payment_result()));
     set(&object, "token", &name(reply.token_result()));
@@ -202,14 +236,13 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
         let id = reply.payment_request.as_ref().and_then(|request| request.id());
         set_opt(&object, "paymentRequestId", id.filter(|id| check_payment_request_id(id).is_ok()));
     }
-    object.into()
+    object
 }
 
-/// The plain object for `paymentButton.component(config)`: `initiate`, `initiationMode`
-/// and the button options that were set, nothing else.
-pub fn sdk_config(plan: &Plan, initiate: &JsValue) -> JsValue {
-    let object = Object::new();
-    set(&object, "initiate", initiate);
+/// The plain object for `paymentButton.component(config)`, before its `initiate`:
+/// `initiationMode` and the button options that were set, nothing else.
+pub fn sdk_config(plan: &Plan) -> JsValue {
+    let object = Object::new().into();
     set(&object, "initiationMode", &JsValue::from_str(plan.initiation_mode.as_str()));
     let ButtonOptions { shape, theme, locale, intents, logo_alignment, id } = &plan.button;
     set_opt(&object, "shape", shape.as_deref());
@@ -221,5 +254,5 @@ pub fn sdk_config(plan: &Plan, initiate: &JsValue) -> JsValue {
     }
     set_opt(&object, "logoAlignment", logo_alignment.as_deref());
     set_opt(&object, "id", id.as_deref());
-    object.into()
+    object
 }

@@ -5,13 +5,23 @@
 //! partner backend, which calls Klarna's Payment Authorize API, and turns the reply into
 //! `{paymentRequestId}`, `{paymentRequestUrl}` or `{returnUrl}`, or a `KlarnaButtonError`.
 //!
-//! One click follows the modules in order: [`initiate`] → [`transport`] → [`classify`] →
-//! [`handoff`]. [`builder`], [`classify`], [`handoff`] and [`url_policy`] are pure Rust;
-//! [`js`] does every conversion to and from JavaScript values; this file is the
-//! `#[wasm_bindgen]` surface only.
+//! One click: `src/click.js` (the plumbing: single flight, the POST, its timer and abort
+//! signal, reading the reply) asks [`initiate`] for the body and the key, and hands it the
+//! reply or the failure; [`initiate`] runs [`classify`] and [`handoff`] and makes every
+//! error. [`builder`], [`classify`], [`handoff`] and [`url_policy`] are pure Rust; [`js`]
+//! does every conversion to and from JavaScript values; this file is the `#[wasm_bindgen]`
+//! surface only.
+//!
+//! The shipped module is `no_std`: without the standard library's panic machinery no
+//! formatting code is linked, and a panic (none is reachable from input) is a bare trap.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+extern crate alloc;
+
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::RefCell;
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
@@ -22,16 +32,25 @@ pub mod error;
 pub mod handoff;
 pub mod initiate;
 pub mod js;
-pub mod transport;
 pub mod url_policy;
 
 use builder::Settings;
+use error::{ButtonError, ErrorCode};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-use error::{ButtonError, ErrorCode};
-use initiate::Click;
+// SAFETY: the package is built for wasm32 without atomics: one thread, so the allocator is
+// never entered from two threads at once.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// Without the standard library a panic stops the instance at once (as `panic = "abort"`
+/// does with it), without formatting a message nobody would read.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -39,6 +58,8 @@ const TYPES: &'static str = r#"
 export type InitiationMode = "DEVICE_BEST" | "ON_PAGE" | "REDIRECT" | "POPUP";
 /** What a step-up hands to the SDK. */
 export type Handoff = "paymentRequestId" | "paymentRequestUrl";
+/** Whether the request carries cookies: `fetch`'s `credentials`. */
+export type Credentials = "omit" | "same-origin" | "include";
 /** The button's shape. */
 export type ButtonShape = "default" | "pill" | "rect";
 /** The button's theme. */
@@ -49,6 +70,18 @@ export type LogoAlignment = "default" | "left" | "center";
 export type Intent = "PAY" | "SUBSCRIBE" | "SIGNUP" | "SIGNIN" | "DONATE" | "ADD_TO_WALLET";
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** `T` when `JSON.stringify` keeps all of it: a `JsonValue`, or an interface or tuple of them;
+ * `never` for a function, a `Map`, a `Set`, a `Date`, a bigint or `undefined`, at any depth. */
+export type JsonOf<T> = T extends JsonValue ? T
+  : T extends bigint | symbol | undefined | Function | Map<unknown, unknown> | Set<unknown> | Date | RegExp ? never
+  : T extends readonly unknown[] ? { [K in keyof T]: JsonOf<T[K]> }
+  : T extends object ? { [K in keyof T]: JsonOf<T[K]> }
+  : never;
+export interface ButtonConfigBuilder {
+  /** Any JSON value, sent to the backend as `context` (copied now; later changes to the
+   * object are not sent). */
+  context<T>(value: T & JsonOf<T>): ButtonConfigBuilder;
+}
 /** The acquiring account the SDK names, passed through to the backend. */
 export type AcquiringConfig =
   | { paymentAccountReference: string; paymentAcquiringAccountId: string }
@@ -87,7 +120,7 @@ export interface ButtonOutcome {
 }
 /** The stable `code` of a `KlarnaButtonError`. */
 export type KlarnaButtonErrorCode =
-  | "CONFIG" | "NETWORK" | "TIMEOUT" | "HTTP" | "INVALID_RESPONSE" | "DECLINED" | "UNSAFE_URL";
+  | "CONFIG" | "NETWORK" | "TIMEOUT" | "ABORTED" | "HTTP" | "INVALID_RESPONSE" | "DECLINED" | "UNSAFE_URL";
 "#;
 
 /// Starts a button configuration whose `initiate` POSTs to `endpoint`, your backend's
@@ -104,10 +137,13 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
+/// What the setters recorded: the pure settings, and the JavaScript values kept as given.
 #[derive(Default)]
 struct Draft {
     settings: Settings,
+    context: Option<JsValue>,
     on_outcome: Option<Function>,
+    signal: Option<JsValue>,
 }
 
 /// The builder `buttonConfig` returns. Every setter changes this builder and returns a
@@ -129,15 +165,26 @@ impl ButtonConfigBuilder {
         self.clone()
     }
 
-    fn text(&self, value: JsValue, field: &'static str, slot: fn(&mut Settings) -> &mut Option<String>) -> Self {
-        let text = value.as_string();
-        self.with(|draft| match text {
-            Some(text) => {
-                draft.settings.accept(field);
-                *slot(&mut draft.settings) = Some(text);
+    /// Records `value` (`Some`) for `setter`, or the setter's `problem` with it (`None`).
+    fn record<T>(
+        &self,
+        setter: &'static str,
+        value: Option<T>,
+        problem: &str,
+        keep: impl FnOnce(&mut Draft, T),
+    ) -> Self {
+        self.with(|draft| match value {
+            Some(value) => {
+                draft.settings.accept(setter);
+                keep(draft, value);
             }
-            None => draft.settings.reject(field, format!("{field} must be a string")),
+            None => draft.settings.reject(setter, problem),
         })
+    }
+
+    fn text(&self, value: JsValue, setter: &'static str, slot: fn(&mut Settings) -> &mut Option<String>) -> Self {
+        let problem = error::message(&[setter, " must be a string"]);
+        self.record(setter, value.as_string(), &problem, |draft, text| *slot(&mut draft.settings) = Some(text))
     }
 }
 
@@ -169,14 +216,15 @@ impl ButtonConfigBuilder {
     /// Aborts the request after this many milliseconds (default 30000, 100 to 120000).
     #[wasm_bindgen(js_name = timeoutMs)]
     pub fn timeout_ms(&self, #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> Self {
-        let ms = ms.as_f64();
-        self.with(|draft| match ms {
-            Some(ms) => {
-                draft.settings.accept("timeoutMs");
-                draft.settings.timeout_ms = Some(ms);
-            }
-            None => draft.settings.reject("timeoutMs", "timeoutMs must be a number"),
+        self.record("timeoutMs", ms.as_f64(), "timeoutMs must be a number", |draft, ms| {
+            draft.settings.timeout_ms = Some(ms);
         })
+    }
+
+    /// Whether the request carries cookies (`fetch`'s `credentials`): `omit`, `same-origin`
+    /// (default) or `include` (a backend on another origin that reads its cookies).
+    pub fn credentials(&self, #[wasm_bindgen(unchecked_param_type = "Credentials")] mode: JsValue) -> Self {
+        self.text(mode, "credentials", |s| &mut s.credentials)
     }
 
     /// Adds a request header, such as a CSRF token (repeatable; a later value replaces).
@@ -193,15 +241,11 @@ impl ButtonConfigBuilder {
     }
 
     /// Any JSON value, sent to the backend as `context` (copied now; later changes to the
-    /// object are not sent).
-    pub fn context(&self, #[wasm_bindgen(unchecked_param_type = "JsonValue | object")] value: JsValue) -> Self {
-        let json = js::to_json(&value);
-        self.with(|draft| match json {
-            Some(json) => {
-                draft.settings.accept("context");
-                draft.settings.context_json = Some(json);
-            }
-            None => draft.settings.reject("context", "context must be a JSON value"),
+    /// object are not sent). Typed in the custom section above, as JSON only.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn context(&self, value: JsValue) -> Self {
+        self.record("context", js::json_copy(&value), "context must be a JSON value", |draft, copy| {
+            draft.context = Some(copy);
         })
     }
 
@@ -222,13 +266,16 @@ impl ButtonConfigBuilder {
         #[wasm_bindgen(unchecked_param_type = "(outcome: ButtonOutcome) => void")] callback: JsValue,
     ) -> Self {
         let callback = callback.dyn_into::<Function>().ok();
-        self.with(|draft| match callback {
-            Some(callback) => {
-                draft.settings.accept("onOutcome");
-                draft.on_outcome = Some(callback);
-            }
-            None => draft.settings.reject("onOutcome", "onOutcome takes a function"),
+        self.record("onOutcome", callback, "onOutcome takes a function", |draft, callback| {
+            draft.on_outcome = Some(callback);
         })
+    }
+
+    /// Aborting `signal` aborts the click in flight: `initiate` rejects with `ABORTED` and
+    /// `onOutcome` is not called; once it is aborted, every click rejects at once, sending nothing.
+    pub fn signal(&self, #[wasm_bindgen(unchecked_param_type = "AbortSignal")] signal: JsValue) -> Self {
+        let signal = js::is_abort_signal(&signal).then_some(signal);
+        self.record("signal", signal, "signal takes an AbortSignal", |draft, signal| draft.signal = Some(signal))
     }
 
     /// The button's shape: `default`, `pill` or `rect`.
@@ -249,12 +296,8 @@ impl ButtonConfigBuilder {
     /// The button's intents, such as `["PAY"]`.
     pub fn intents(&self, #[wasm_bindgen(unchecked_param_type = "readonly Intent[]")] intents: JsValue) -> Self {
         let intents = js::string_list(&intents);
-        self.with(|draft| match intents {
-            Some(intents) => {
-                draft.settings.accept("intents");
-                draft.settings.button.intents = Some(intents);
-            }
-            None => draft.settings.reject("intents", "intents must be an array of strings"),
+        self.record("intents", intents, "intents must be an array of strings", |draft, intents| {
+            draft.settings.button.intents = Some(intents);
         })
     }
 
@@ -273,18 +316,14 @@ impl ButtonConfigBuilder {
     /// Throws a `KlarnaButtonError` with code `CONFIG` on a bad value.
     #[wasm_bindgen(unchecked_return_type = "KlarnaButtonConfig")]
     pub fn build(&self) -> Result<JsValue, JsValue> {
-        let (settings, on_outcome) = match self.draft.try_borrow() {
-            Ok(draft) => (draft.settings.clone(), draft.on_outcome.clone()),
-            Err(_) => return Err(config_error("the builder is in use")),
+        let Ok(draft) = self.draft.try_borrow() else {
+            return Err(config_error("the builder is in use"));
         };
-        let page = js::BrowserPage::current().ok_or_else(|| config_error("buttonConfig needs a browser page"))?;
-        let plan = settings.validate(&page).map_err(ButtonError::into_js)?;
-        let click = Click::new(plan, on_outcome);
-        let initiate = {
-            let click = Rc::clone(&click);
-            Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |params| click.start(params)).into_js_value()
-        };
-        Ok(js::sdk_config(click.plan(), &initiate))
+        if !js::has_web_apis() {
+            return Err(config_error("buttonConfig needs fetch, URL and crypto.getRandomValues"));
+        }
+        let plan = draft.settings.validate(&js::CurrentPage::get()).map_err(ButtonError::into_js)?;
+        Ok(initiate::config(plan, draft.context.clone(), draft.on_outcome.clone(), draft.signal.clone()))
     }
 }
 

@@ -5,6 +5,8 @@
 //! - A `paymentRequestUrl` from the backend: https, or http on loopback.
 //! - A `paymentRequestId` from the backend: `krn:`, bounded length, printable ASCII only.
 
+use alloc::string::String;
+
 /// A URL as the browser's `URL` parser split it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlParts {
@@ -38,9 +40,7 @@ impl UrlParts {
         host == "localhost"
             || host.ends_with(".localhost")
             || host == "[::1]"
-            || host.strip_prefix("127.").is_some_and(|rest| {
-                rest.split('.').count() == 3 && rest.split('.').all(|octet| octet.parse::<u8>().is_ok())
-            })
+            || host.strip_prefix("127.").is_some_and(|rest| octets(rest) == Some(3))
     }
 
     /// Checks a URL the shopper is sent back to after the flow.
@@ -95,6 +95,23 @@ impl UrlParts {
             _ => Err("the payment request URL is not https"),
         }
     }
+}
+
+/// How many dot-separated decimal octets (0 to 255) `text` is, or `None` when it is anything
+/// else. The URL parser writes IPv4 hosts that way.
+fn octets(text: &str) -> Option<u32> {
+    let (mut count, mut digits, mut value) = (1, 0, 0u32);
+    for byte in text.bytes() {
+        match byte {
+            b'.' if digits > 0 => (count, digits, value) = (count + 1, 0, 0),
+            b'0'..=b'9' if digits < 3 => (digits, value) = (digits + 1, value * 10 + u32::from(byte - b'0')),
+            _ => return None,
+        }
+        if value > 255 {
+            return None;
+        }
+    }
+    (digits > 0).then_some(count)
 }
 
 /// Checks that a `paymentRequestId` looks like a Klarna id.
@@ -186,6 +203,10 @@ pub(crate) mod tests {
             "http://localhost.evil.example/",
             "http://[::2]/",
             "http://127.1/",
+            "http://127.0.0.256/",
+            "http://127.0..1/",
+            "http://127.0.0.1./",
+            "http://127.0.0.0001/",
         ] {
             assert!(!url(host).is_loopback(), "{host}");
         }

@@ -2,7 +2,9 @@
 //!
 //! Each test runs one scenario of `tests/browser/scenarios.js`, written against the
 //! package's JavaScript API, with the real `buttonConfig` and a fake `fetch` that shapes
-//! the backend's replies.
+//! the backend's replies; `crossOriginBackend` talks to a real backend on another origin,
+//! `tests/browser/cors_backend.mjs`, whose URL `scripts/browser-tests.sh` passes in
+//! `KLARNA_TEST_CORS_BACKEND` when the tests are compiled.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::panic, reason = "a wasm-bindgen test fails by panicking")]
 
@@ -16,7 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(module = "/tests/browser/scenarios.js")]
 extern "C" {
     #[wasm_bindgen(js_name = runScenario)]
-    fn run_scenario(name: &str, button_config: &JsValue) -> js_sys::Promise;
+    fn run_scenario(name: &str, button_config: &JsValue, backend: Option<&str>) -> js_sys::Promise;
 }
 
 #[wasm_bindgen(module = "/tests/browser/fake_fetch.js")]
@@ -29,7 +31,8 @@ async fn scenario(name: &str) {
     install_fake_fetch();
     let button_config =
         Closure::<dyn Fn(JsValue) -> JsValue>::new(|endpoint| JsValue::from(button_config(endpoint))).into_js_value();
-    if let Err(error) = JsFuture::from(run_scenario(name, &button_config)).await {
+    let backend = option_env!("KLARNA_TEST_CORS_BACKEND");
+    if let Err(error) = JsFuture::from(run_scenario(name, &button_config, backend)).await {
         let stack = js_sys::Reflect::get(&error, &"stack".into()).ok().and_then(|s| s.as_string());
         let message = js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|s| s.as_string());
         panic!("scenario {name} failed: {}\n{}", message.unwrap_or_default(), stack.unwrap_or_default());
@@ -77,5 +80,9 @@ mod each {
         onOutcomeThatThrows,
         leakedStringTokenStaysOut,
         allowedReturnOrigin,
+        signalAbortsTheClick,
+        credentialsReachFetch,
+        replyFromAnotherRealm,
+        crossOriginBackend,
     );
 }

@@ -4,15 +4,24 @@
 // A reply spec: { status = 200, body = "", headers = {"content-type": "application/json"},
 //   networkError, hang (never answers; rejects when aborted), stallBody (headers arrive, the
 //   body never ends), chunks: [strings] (a streamed body), delayMs, throwSync (fetch throws
-//   before returning, as a broken wrapper might), ignoreAbort (never answers, even when aborted) }.
+//   before returning, as a broken wrapper might), ignoreAbort (never answers, even when aborted),
+//   realm (a window whose Response class answers) }.
 
 const state = { replies: [], calls: [] };
+
+/** The browser's own `fetch`, for the scenarios that talk to a real backend. */
+export const realFetch = globalThis.fetch;
 
 /** Installs the fake and forgets earlier requests and replies. */
 export function installFakeFetch() {
   state.replies = [];
   state.calls = [];
-  window.fetch = fetchEntry;
+  globalThis.fetch = fetchEntry;
+}
+
+/** Puts the browser's own `fetch` back. */
+export function installRealFetch() {
+  globalThis.fetch = realFetch;
 }
 
 /** The installed `fetch`: a plain function, so it can also throw synchronously. */
@@ -20,7 +29,7 @@ function fetchEntry(url, init = {}) {
   const spec = state.replies[0];
   if (spec?.throwSync || spec?.ignoreAbort) {
     state.replies.shift();
-    state.calls.push({ url: String(url), method: init.method, headers: Object.fromEntries(new Headers(init.headers)), body: init.body, signal: init.signal });
+    state.calls.push(record(url, init));
     if (spec.throwSync) throw new TypeError("a fetch wrapper threw");
     return new Promise(() => {});
   }
@@ -32,7 +41,7 @@ export function queueReply(spec) {
   state.replies.push(spec);
 }
 
-/** Every request so far: { url, method, headers (lower-case names), body, signal }. */
+/** Every request so far: { url, method, headers (lower-case names), body, signal, credentials }. */
 export function requests() {
   return state.calls;
 }
@@ -48,15 +57,19 @@ function whenAborted(signal) {
   });
 }
 
-async function fakeFetch(url, init = {}) {
-  const call = {
+function record(url, init) {
+  return {
     url: String(url),
     method: init.method,
     headers: Object.fromEntries(new Headers(init.headers)),
     body: init.body,
     signal: init.signal,
+    credentials: init.credentials,
   };
-  state.calls.push(call);
+}
+
+async function fakeFetch(url, init = {}) {
+  state.calls.push(record(url, init));
   const spec = state.replies.shift() ?? { status: 599, body: "the test queued no reply" };
   if (spec.networkError) throw new TypeError("Failed to fetch");
   if (spec.hang) return whenAborted(init.signal);
@@ -79,5 +92,7 @@ async function fakeFetch(url, init = {}) {
       },
     });
   }
-  return new Response(body, { status: spec.status ?? 200, headers });
+  // `realm`: a window whose Response to answer with (a reply from another realm, as jsdom's).
+  const { Response: ResponseOfRealm } = spec.realm ?? globalThis;
+  return new ResponseOfRealm(body, { status: spec.status ?? 200, headers });
 }

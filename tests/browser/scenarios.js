@@ -1,7 +1,7 @@
 // Browser scenarios for the package, written against its JavaScript API as a checkout page
 // uses it. `tests/web.rs` runs each one in headless Chromium and Firefox through
 // wasm-bindgen-test and hands it the real `buttonConfig`. A scenario throws on failure.
-import { installFakeFetch, queueReply, requests } from "./fake_fetch.js";
+import { installFakeFetch, installRealFetch, queueReply, requests } from "./fake_fetch.js";
 
 const ENDPOINT = "/api/authorize-payment";
 const REQUEST_ID = "krn:payment:eu1:request:552603c0-fe8b-4ab1-aacb-41d55fafbdb4";
@@ -464,6 +464,10 @@ const scenarios = {
       ["unknown shape", () => base(buttonConfig).shape("circle"), "shape"],
       ["intents not an array", () => base(buttonConfig).intents("PAY"), "intents"],
       ["onOutcome not a function", () => base(buttonConfig).onOutcome("log"), "onOutcome"],
+      ["credentials not a fetch word", () => base(buttonConfig).credentials("cors"), "credentials"],
+      ["credentials not a string", () => base(buttonConfig).credentials(true), "credentials"],
+      ["signal not an AbortSignal", () => base(buttonConfig).signal(new AbortController()), "signal"],
+      ["signal undefined", () => base(buttonConfig).signal(undefined), "signal"],
     ];
     for (const [what, make, field] of cases) {
       let error;
@@ -534,6 +538,119 @@ const scenarios = {
     eq(seen.kind, "SUCCESS", "kind");
   },
 
+  async signalAbortsTheClick(buttonConfig) {
+    installFakeFetch();
+    const outcomes = [];
+    const controller = new AbortController();
+    // A short timeout, so that a signal the package ignored fails here as TIMEOUT, not by hanging.
+    const config = base(buttonConfig).timeoutMs(2000).signal(controller.signal).onOutcome((o) => outcomes.push(o)).build();
+    queueReply({ hang: true });
+    const pending = config.initiate(SDK_PARAMS);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    const error = expectError(await rejection(pending, "aborted click"), "ABORTED", "aborted click");
+    eq(error.recoverable, false, "recoverable");
+    check(requests()[0].signal.aborted, "the request was not aborted");
+    // Aborted while the reply is on its way: onOutcome is not called.
+    const late = new AbortController();
+    const lateConfig = base(buttonConfig).signal(late.signal).onOutcome((o) => outcomes.push(o)).build();
+    queueReply({ ...good(), delayMs: 60 });
+    const second = lateConfig.initiate(SDK_PARAMS);
+    setTimeout(() => late.abort(), 10);
+    expectError(await rejection(second, "aborted during the reply"), "ABORTED", "aborted during the reply");
+    eq(outcomes.length, 0, "onOutcome calls for aborted clicks");
+    // Once aborted, every click rejects at once and sends nothing.
+    const sent = requests().length;
+    expectError(await rejection(config.initiate(SDK_PARAMS), "already aborted"), "ABORTED", "already aborted");
+    eq(requests().length, sent, "requests sent once aborted");
+    // A signal that never aborts changes nothing, and no click leaves a listener on it.
+    const calm = new AbortController().signal;
+    let listeners = 0;
+    const { addEventListener: add, removeEventListener: remove } = calm;
+    calm.addEventListener = (...args) => (listeners++, add.apply(calm, args));
+    calm.removeEventListener = (...args) => (listeners--, remove.apply(calm, args));
+    const calmConfig = base(buttonConfig).signal(calm).onOutcome((o) => outcomes.push(o)).build();
+    await expectGoodCall(calmConfig, "with a signal never aborted");
+    queueReply({ status: 503, body: "" });
+    await rejection(calmConfig.initiate(SDK_PARAMS), "a failing click");
+    eq([outcomes.length, listeners], [1, 0], "outcomes, and listeners left on the signal");
+  },
+
+  async credentialsReachFetch(buttonConfig) {
+    installFakeFetch();
+    for (const [mode, expected] of [[undefined, "same-origin"], ["omit", "omit"], ["same-origin", "same-origin"], ["include", "include"]]) {
+      const builder = base(buttonConfig);
+      if (mode) builder.credentials(mode);
+      queueReply(good());
+      await builder.build().initiate(SDK_PARAMS);
+      eq(requests().at(-1).credentials, expected, `fetch's credentials for ${mode}`);
+    }
+  },
+
+  async replyFromAnotherRealm(buttonConfig) {
+    installFakeFetch();
+    const frame = document.createElement("iframe");
+    document.body.append(frame);
+    try {
+      const realm = frame.contentWindow;
+      // What makes this test worth having: the other realm's chunks are not our Uint8Arrays.
+      const { value } = await new realm.Response("x").body.getReader().read();
+      check(!(value instanceof Uint8Array) && value instanceof realm.Uint8Array, "the iframe gives no chunks of another realm");
+      let seen;
+      const config = base(buttonConfig).onOutcome((o) => (seen = o.kind)).build();
+      queueReply({ ...json(authorizeReply(null, "STEP_UP_REQUIRED")), realm });
+      eq(await config.initiate(SDK_PARAMS), { paymentRequestId: REQUEST_ID }, "a step-up in a Response of another realm");
+      queueReply({ ...json(authorizeReply("APPROVED", null)), realm });
+      eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, "a success in a Response of another realm");
+      eq(seen, "SUCCESS", "onOutcome");
+      queueReply({ status: 200, body: "not json", realm });
+      expectError(await rejection(config.initiate(SDK_PARAMS), "not JSON"), "INVALID_RESPONSE", "not JSON, of another realm");
+    } finally {
+      frame.remove();
+    }
+  },
+
+  async crossOriginBackend(buttonConfig, backend) {
+    check(backend, "no backend on another origin: scripts/test.sh starts tests/browser/cors_backend.mjs and passes its URL in KLARNA_TEST_CORS_BACKEND when the tests are compiled");
+    check(new URL(backend).origin !== location.origin, `${backend} is on the page's own origin`);
+    installRealFetch();
+    const run = Math.random().toString(36).slice(2);
+    const log = async () => (await fetch(`${backend}/log?run=${run}`)).json();
+    // The backend sets its session cookie, as its own login would.
+    await fetch(`${backend}/login?run=${run}`, { credentials: "include" });
+    for (const [mode, cookie] of [["omit", false], ["same-origin", false], ["include", true]]) {
+      const config = buttonConfig(`${backend}/authorize?run=${run}`)
+        .successUrl("/order/complete")
+        .credentials(mode)
+        .header("X-CSRF-Token", "csrf-1")
+        .context({ cartId: "c-1" })
+        .build();
+      eq(await config.initiate(SDK_PARAMS), { returnUrl: abs("/order/complete") }, `credentials ${mode}`);
+      const post = (await log()).posts.at(-1);
+      eq(post.cookie === `kpb_session=${run}`, cookie, `credentials ${mode}: the cookie reached the backend (${post.cookie})`);
+      eq([post.origin, post.csrf, JSON.parse(post.body).context], [location.origin, "csrf-1", { cartId: "c-1" }], `credentials ${mode}: the request`);
+      check(UUID_V4.test(post.idempotencyKey), `credentials ${mode}: idempotency key ${post.idempotencyKey}`);
+    }
+    const { preflights } = await log();
+    check(preflights.length > 0, "no preflight reached the backend");
+    const asked = preflights[0].headers.split(",").map((name) => name.trim().toLowerCase()).sort();
+    eq(asked, ["content-type", "idempotency-key", "x-csrf-token"], "the preflight's Access-Control-Request-Headers");
+    eq(preflights[0].method, "POST", "the preflight's Access-Control-Request-Method");
+    // A backend that sends no CORS headers: NETWORK, recoverable (a browser cannot tell), and a
+    // message that says what a CORS refusal looks like and which headers fix it.
+    const refused = buttonConfig(`${backend}/no-cors?run=${run}`).successUrl("/order/complete").header("X-Shop", "s").build();
+    const error = expectError(await rejection(refused.initiate(SDK_PARAMS), "no CORS headers"), "NETWORK", "no CORS headers");
+    eq(error.recoverable, true, "recoverable");
+    for (const part of ["a CORS refusal looks the same as a network failure", `Access-Control-Allow-Origin: ${location.origin}`, "Access-Control-Allow-Methods: POST", "Access-Control-Allow-Headers: content-type, idempotency-key, x-shop"]) {
+      check(error.message.includes(part), `the message lacks "${part}": ${error.message}`);
+    }
+    // The same failure on the page's own origin says nothing of CORS.
+    installFakeFetch();
+    queueReply({ networkError: true });
+    const local = expectError(await rejection(base(buttonConfig).build().initiate(SDK_PARAMS), "same origin"), "NETWORK", "same origin");
+    check(!local.message.includes("CORS"), `a same-origin failure mentions CORS: ${local.message}`);
+  },
+
   async allowedReturnOrigin(buttonConfig) {
     installFakeFetch();
     const config = buttonConfig(ENDPOINT)
@@ -545,9 +662,10 @@ const scenarios = {
   },
 };
 
-/** Runs the scenario `name` with the package's real `buttonConfig`. */
-export function runScenario(name, buttonConfig) {
+/** Runs the scenario `name` with the package's real `buttonConfig`; `backend` is the URL of
+ * tests/browser/cors_backend.mjs, on another origin than the page (or undefined). */
+export function runScenario(name, buttonConfig, backend) {
   const scenario = scenarios[name];
   if (!scenario) return Promise.reject(new Error(`no scenario named ${name}`));
-  return scenario(buttonConfig);
+  return scenario(buttonConfig, backend);
 }

@@ -27,6 +27,8 @@ export async function mount(): Promise<string> {
     .successUrl("/order/complete")
     .handoff("paymentRequestUrl")
     .timeoutMs(30000)
+    .credentials("include")
+    .signal(new AbortController().signal)
     .header("X-CSRF-Token", csrf)
     .context({ cartId: "c-1", items: [1, 2], gift: null })
     .context(cart)
@@ -83,7 +85,21 @@ export function mistakes(): void {
   buttonConfig("/x").onOutcome("log");
   // @ts-expect-error the config has no such member
   buttonConfig("/x").build().endpoint;
+  // @ts-expect-error credentials are fetch's words
+  buttonConfig("/x").credentials("cors");
+  // @ts-expect-error a signal is an AbortSignal
+  buttonConfig("/x").signal(new AbortController());
+  // @ts-expect-error context is JSON: not a function
+  buttonConfig("/x").context(() => 1);
+  // @ts-expect-error context is JSON: not a Map
+  buttonConfig("/x").context(new Map([["a", 1]]));
+  // @ts-expect-error context is JSON: not a Map inside an object either
+  buttonConfig("/x").context({ lines: new Map<string, number>() });
+  // @ts-expect-error context is JSON: not a bigint
+  buttonConfig("/x").context(10n);
   // @ts-expect-error an error code outside the list
   const code: KlarnaButtonErrorCode = "OOPS";
   void code;
+  const aborted: KlarnaButtonErrorCode = "ABORTED";
+  void aborted;
 }
