@@ -62,7 +62,11 @@ export async function startWorld({
   for (const slot of backends) await startBackend(slot);
   const control = (path, body) =>
     fetch(`${simApi}/_sim${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      .then((reply) => (reply.status === 204 ? null : reply.json()));
+      .then(async (reply) => {
+        const text = await reply.text();
+        if (!reply.ok) throw new Error(`simulator control ${path}: HTTP ${reply.status}: ${text}`);
+        return text ? JSON.parse(text) : null;
+      });
   // Every instance gets every webhook: duplicates across instances are handled once.
   for (const slot of backends) {
     await control("/webhooks", { url: `${slot.process.url}/webhooks/klarna`, signing_key_id: "chaos", signing_key: SIGNING_KEY });

@@ -180,7 +180,7 @@ async fn refuse_foreign_schema(pool: &AnyPool, engine: Engine) -> Result<(), Sto
     let tables = match engine {
         Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
         Engine::Postgres => {
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = current_schema()"
         }
     };
     let names: Vec<String> =
