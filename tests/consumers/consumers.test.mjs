@@ -26,8 +26,9 @@ let browser;
 /** Runs a command in the throwaway app; returns its output, or fails the test with it. */
 function run(command, args) {
   const started = Date.now();
-  const result = spawnSync(command, args, { cwd: dir, encoding: "utf8" });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  const result = spawnSync(command, args, { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+  // Without colour codes, whatever the tool decides about the terminal.
+  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.replace(/\x1b\[[0-9;]*m/g, "");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   assert.equal(result.status, 0, `${command} ${args.join(" ")} failed (${seconds} s):\n${output}`);
   console.log(`${[command, ...args].join(" ")}: ${seconds} s`);
