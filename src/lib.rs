@@ -34,6 +34,9 @@ pub mod initiate;
 pub mod js;
 pub mod url_policy;
 
+#[cfg(test)]
+mod properties;
+
 use builder::Settings;
 use error::{ButtonError, ErrorCode};
 

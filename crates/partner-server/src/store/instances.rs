@@ -66,11 +66,13 @@ impl Store {
                 .bind(now)
                 .execute(&mut *c)
                 .await?;
-                sqlx::query("UPDATE webhook_events SET owner = NULL, next_try_at = $2 WHERE owner = $1 AND status = 'RECEIVED'")
-                    .bind(&instance)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
+                sqlx::query(
+                    "UPDATE webhook_events SET owner = NULL, next_try_at = $2 WHERE owner = $1 AND status = 'RECEIVED'",
+                )
+                .bind(&instance)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
                 Ok(attempts)
             })
         })
