@@ -34,7 +34,7 @@ pub mod initiate;
 pub mod js;
 pub mod url_policy;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
 
 use builder::Settings;
