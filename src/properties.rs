@@ -26,12 +26,15 @@ fn result() -> impl Strategy<Value = Value> {
 /// A part of the reply (`payment_transaction_response` or `customer_token_response`), or none.
 fn part() -> impl Strategy<Value = Option<Value>> {
     proptest::option::of((result(), any::<bool>()).prop_map(|(result, with_token)| {
-        let mut part = json!({ "result": result });
         if with_token {
-            part["customer_token"] = json!({"customer_token": "krn:customer-token:eu1:secret"});
-            part["payment_transaction"] = json!({"payment_transaction_id": "krn:payment:eu1:transaction:t"});
+            json!({
+                "result": result,
+                "customer_token": {"customer_token": "krn:customer-token:eu1:secret"},
+                "payment_transaction": {"payment_transaction_id": "krn:payment:eu1:transaction:t"},
+            })
+        } else {
+            json!({ "result": result })
         }
-        part
     }))
 }
 

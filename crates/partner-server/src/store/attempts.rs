@@ -202,13 +202,15 @@ fn status_code(value: i64) -> u16 {
     u16::try_from(value).unwrap_or(500)
 }
 
-/// Everything a click's decision needs, read in one statement that also locks the order.
-const CLICK_FACTS: &str = "UPDATE checkout_sessions SET version = version + 1 WHERE id = $1
-    RETURNING status, declined_fingerprint,
+/// Everything a click's decision needs, read once the order is locked. (Not in the locking
+/// statement itself: PostgreSQL would evaluate its subqueries on the snapshot from before the
+/// lock was granted, and miss what the previous holder wrote.)
+const CLICK_FACTS: &str = "SELECT
       (SELECT COUNT(*) FROM transactions t WHERE t.session_id = $1) AS transactions,
       (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.state = 'COMPLETED' AND r.gone = 0
           AND r.pending_payment = 1 AND (r.finalization IS NULL OR r.finalization = 'RUNNING')) AS finalization_due,
       (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1) AS attempts_made,
+      (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1 AND a.status IN ('SENDING', 'UNKNOWN')) AS open_attempts,
       (SELECT c.fingerprint FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_fingerprint,
       (SELECT c.refusal_status FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_status,
       (SELECT c.refusal_json FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_json,
@@ -246,23 +248,21 @@ async fn begin(
     timing: Timing,
 ) -> Result<Begin, StoreError> {
     let session_id = click.session_id.as_str();
-    let Some(row) =
-        sqlx::query(CLICK_FACTS).bind(session_id).bind(&click.browser_key).fetch_optional(&mut *connection).await?
-    else {
-        return Ok(Begin::NoOrder);
-    };
+    let Some(order) = lock_session(connection, session_id).await? else { return Ok(Begin::NoOrder) };
+    let row = sqlx::query(CLICK_FACTS).bind(session_id).bind(&click.browser_key).fetch_one(&mut *connection).await?;
     if let Some(answer) = earlier_answer(&row, &click)? {
         return Ok(answer);
     }
     let now = now_ms();
-    let open = open_attempt(connection, session_id, now, &timing).await?;
+    let open_attempts: i64 = row.try_get("open_attempts")?;
+    let open = if open_attempts > 0 { open_attempt(connection, session_id, now, &timing).await? } else { None };
     let transactions: i64 = row.try_get("transactions")?;
     let finalization_due: i64 = row.try_get("finalization_due")?;
     let facts = OrderFacts {
-        status: enum_column(&row, "status")?,
+        status: order.status,
         has_transaction: transactions > 0,
         final_authorization_due: finalization_due > 0,
-        declined_fingerprint: row.try_get("declined_fingerprint")?,
+        declined_fingerprint: order.declined_fingerprint.clone(),
         open: open.as_ref().map(|(_, attempt)| *attempt),
     };
     let open_id = open.map(|(id, _)| id);
@@ -453,7 +453,7 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         let (id, error) = (attempt_id.to_owned(), error.to_owned());
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE attempts SET status = 'FAILED', owner = NULL, http_status = $2, last_error = $3, updated_at = $4

@@ -39,7 +39,7 @@ pub struct IncomingEvent {
 impl Store {
     /// Stores a delivery; `false` when the event was already stored (a redelivery).
     pub async fn receive_event(&self, event: IncomingEvent) -> Result<bool, StoreError> {
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 let inserted = sqlx::query(
                     "INSERT INTO webhook_events (event_id, event_type, payment_request_id, occurred_at, signing_key_id, body,
@@ -72,7 +72,7 @@ impl Store {
         timing: Timing,
     ) -> Result<Option<Option<String>>, StoreError> {
         let (event_id, instance) = (event_id.to_owned(), instance.to_owned());
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 let now = now_ms();
                 let row = sqlx::query(
@@ -98,7 +98,7 @@ impl Store {
     /// Marks a claimed event handled (or ignored).
     pub async fn finish_event(&self, event_id: &str, status: EventStatus) -> Result<(), StoreError> {
         let event_id = event_id.to_owned();
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 sqlx::query("UPDATE webhook_events SET status = $2, owner = NULL WHERE event_id = $1")
                     .bind(&event_id)
@@ -114,7 +114,7 @@ impl Store {
     /// Gives a claimed event back, to be tried again from `next_try_at`.
     pub async fn retry_event(&self, event_id: &str, next_try_at: i64) -> Result<(), StoreError> {
         let event_id = event_id.to_owned();
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 sqlx::query("UPDATE webhook_events SET owner = NULL, next_try_at = $2 WHERE event_id = $1 AND status = 'RECEIVED'")
                     .bind(&event_id)

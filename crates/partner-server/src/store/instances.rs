@@ -6,7 +6,7 @@ impl Store {
     /// Records that `instance` is alive now.
     pub async fn heartbeat(&self, instance: &str) -> Result<(), StoreError> {
         let instance = instance.to_owned();
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 let now = now_ms();
                 sqlx::query(
@@ -25,7 +25,7 @@ impl Store {
 
     /// Forgets instances that stopped beating long ago.
     pub async fn forget_instances(&self, older_than_ms: i64) -> Result<(), StoreError> {
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 sqlx::query("DELETE FROM instances WHERE heartbeat_at < $1")
                     .bind(now_ms().saturating_sub(older_than_ms))

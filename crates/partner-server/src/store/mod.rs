@@ -154,8 +154,26 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
+        self.write_with(false, op).await
+    }
+
+    /// Like [`Store::write`], for an op that runs at most one statement that changes anything
+    /// (it needs no savepoint of its own in a group commit).
+    pub(crate) async fn write_one<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        self.write_with(true, op).await
+    }
+
+    async fn write_with<T, F>(&self, single: bool, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
         if let Some(writer) = &self.writer {
-            return writer.write(op).await;
+            return writer.write(single, op).await;
         }
         let mut transaction = self.pool.begin().await?;
         let result = op(&mut transaction).await;

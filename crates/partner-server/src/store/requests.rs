@@ -251,7 +251,7 @@ impl Store {
     /// Lets another caller retry a final authorization that failed without an answer.
     pub async fn release_finalization(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 sqlx::query(
                     "UPDATE payment_requests SET finalization = NULL, owner = NULL, updated_at = $2
@@ -350,7 +350,7 @@ impl Store {
             let id: String = row.try_get("id")?;
             let due: i64 = row.try_get("next_poll_at")?;
             let taken = self
-                .write({
+                .write_one({
                     let id = id.clone();
                     move |c| {
                         Box::pin(async move {

@@ -136,7 +136,7 @@ impl Store {
         let session = session.clone();
         let lines = serde_json::to_string(&session.lines).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let amount = db_amount(session.amount)?;
-        self.write(move |c| {
+        self.write_one(move |c| {
             Box::pin(async move {
                 let now = now_ms();
                 sqlx::query(

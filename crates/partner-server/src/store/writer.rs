@@ -18,8 +18,15 @@ const MAX_BATCH: usize = 256;
 
 /// Tells one write how its transaction ended: `None` when it committed.
 type Deliver = Box<dyn FnOnce(Option<Arc<str>>) + Send>;
-/// One write: runs its statements and says whether they succeeded, and how to answer.
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+/// One write's statements: they say whether they succeeded, and how to answer.
+type Run = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+
+/// One write, and whether it is a single statement (which SQLite makes atomic by itself, so it
+/// needs no savepoint of its own).
+struct Job {
+    run: Run,
+    single: bool,
+}
 
 /// The handle writes go through.
 pub struct Writer {
@@ -35,14 +42,15 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Runs `op` in the next transaction and answers once that transaction committed.
-    pub async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    /// Runs `op` in the next transaction and answers once that transaction committed. A
+    /// `single` op runs at most one statement that changes anything.
+    pub async fn write<T, F>(&self, single: bool, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
+        let run: Run = Box::new(move |connection| {
             Box::pin(async move {
                 let result = op(connection).await;
                 let ok = result.is_ok();
@@ -55,7 +63,7 @@ impl Writer {
                 (ok, deliver)
             })
         });
-        self.jobs.send(job).await.map_err(|_| StoreError::WriterGone)?;
+        self.jobs.send(Job { run, single }).await.map_err(|_| StoreError::WriterGone)?;
         answered.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -119,26 +127,31 @@ async fn commit(connection: &mut AnyConnection, batch: Vec<Job>) -> Result<(), s
     }
 }
 
-/// Each write runs in a savepoint of its own. The statements that end one savepoint and open
-/// the next go to SQLite in one call, so a write costs one round trip more than its own.
+/// A write of several statements runs in a savepoint, so a failure undoes it alone; a single
+/// statement is undone by SQLite itself when it fails. Opening a savepoint also releases the
+/// previous one, in the same call to SQLite; the commit releases the last.
 async fn run_batch(
     connection: &mut AnyConnection,
     batch: Vec<Job>,
     delivers: &mut Vec<Deliver>,
 ) -> Result<(), sqlx::Error> {
-    connection.execute("BEGIN IMMEDIATE; SAVEPOINT write").await?;
-    let last = batch.len();
-    for (n, job) in batch.into_iter().enumerate() {
-        let (ok, deliver) = match AssertUnwindSafe(job(connection)).catch_unwind().await {
+    connection.execute("BEGIN IMMEDIATE").await?;
+    let mut open = false;
+    for job in batch {
+        if !job.single {
+            connection.execute(if open { "RELEASE write; SAVEPOINT write" } else { "SAVEPOINT write" }).await?;
+            open = true;
+        }
+        let (ok, deliver) = match AssertUnwindSafe((job.run)(connection)).catch_unwind().await {
             Ok(done) => done,
             // The write's answer channel went with it; its caller sees the writer's error.
             Err(_) => (false, Box::new(|_| {}) as Deliver),
         };
         delivers.push(deliver);
-        let undo = if ok { "" } else { "ROLLBACK TO write; " };
-        let next = if n + 1 == last { "RELEASE write; COMMIT" } else { "RELEASE write; SAVEPOINT write" };
-        let sql = format!("{undo}{next}");
-        connection.execute(sql.as_str()).await?;
+        if !ok && !job.single {
+            connection.execute("ROLLBACK TO write").await?;
+        }
     }
+    connection.execute("COMMIT").await?;
     Ok(())
 }
