@@ -6,7 +6,7 @@
 //! must hold across instances (one open attempt per order, one final authorization per
 //! payment request, each webhook event once) is enforced by the database: unique keys and
 //! conditional updates, never a process's memory. On SQLite, writes go through one connection
-//! that commits them in groups ([`writer`]); `synchronous=FULL` in WAL mode makes each commit
+//! that commits them in groups (`store/writer.rs`); `synchronous=FULL` in WAL mode makes each commit
 //! durable. PostgreSQL commits each write in its own transaction from a pool.
 //!
 //! Times are milliseconds since the Unix epoch, from this process's clock ([`now_ms`]).
