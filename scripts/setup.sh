@@ -24,6 +24,8 @@ if [ "$purpose" = test ]; then
   command -v chromedriver >/dev/null || apt_missing+=(chromium-driver)
   command -v firefox-esr  >/dev/null || command -v firefox >/dev/null || apt_missing+=(firefox-esr)
   command -v python3      >/dev/null || apt_missing+=(python3)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_missing+=(postgresql)
+  command -v psql         >/dev/null || apt_missing+=(postgresql-client)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} from Debian (about a minute)"

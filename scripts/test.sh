@@ -11,8 +11,21 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # Every runner's output also goes to a log, so the closing line can add up what ran.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pg_dir=""
+cleanup() {
+  rm -f "$log"
+  [ -z "$pg_dir" ] || bash scripts/postgres.sh stop "$pg_dir"
+}
+trap cleanup EXIT
 exec > >(tee "$log") 2>&1
+
+# A throwaway PostgreSQL on loopback: the store's tests and the multi-instance test run on it
+# (and on SQLite).
+step "PostgreSQL (throwaway, loopback)"
+eval "$(bash scripts/postgres.sh start)"
+pg_dir=$PG_DIR
+export TEST_DATABASE_URL
+echo "PostgreSQL at $TEST_DATABASE_URL"
 
 step "format"
 cargo fmt --all --check
@@ -20,15 +33,22 @@ step "lints: workspace (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "lints: the package (wasm32)"
 cargo clippy -p klarna-payment-button --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
-step "native tests"
+step "docs: cargo doc, warnings denied"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
+step "native tests (the store on SQLite and on PostgreSQL)"
 cargo test --workspace --locked
 step "build pkg/"
 bash scripts/build.sh
 step "size budget"
 node scripts/size.mjs --check
-step "end-to-end in headless Chromium: the SDK stand-in, and the demo checkout through partner-server"
-cargo build --workspace --bins --locked
+step "end-to-end: the demo checkout in headless Chromium, attacks, crashes and faults, three instances on PostgreSQL"
+# The test build has the crash points of the reliability tests (inactive unless asked for).
+cargo build --workspace --bins --locked --features partner-server/kill-points
 node --test tests/e2e/
+step "consumers: the packed tarball in a Vite app, an esbuild React page, Vitest (happy-dom, jsdom), tsc --strict, a Node import"
+consumers_started=$SECONDS
+node --test tests/consumers/
+echo "consumers: $((SECONDS - consumers_started)) s"
 step "TypeScript types (tsc --strict)"
 npx --no-install tsc -p tests/types/tsconfig.json
 step "browser tests: headless Chromium"

@@ -4,29 +4,19 @@
 // both where the shopper ends up and what the database holds.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBinary, launchChromium } from "./support.mjs";
+import { startBinary, launchChromium, client, reader, waitUntil } from "./support.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
-const OPERATOR_KEY = "e2e-operator-key";
+const OPERATOR_KEY = "e2e-operator-key-0123456789abcdef";
+const SIGNING_KEY = "e2e-webhook-signing-key-0123456789";
 let dir;
-let database;
+let db;
 let server;
 let control;
 let browser;
-
-/** Reads the partner database with Python's sqlite3 (an independent reader). */
-function db(sql, params = []) {
-  const program = [
-    "import json, sqlite3, sys",
-    "c = sqlite3.connect(sys.argv[1]); c.row_factory = sqlite3.Row",
-    "print(json.dumps([dict(r) for r in c.execute(sys.argv[2], json.loads(sys.argv[3]))]))",
-  ].join("\n");
-  return JSON.parse(execFileSync("python3", ["-c", program, database, sql, JSON.stringify(params)], { encoding: "utf8" }));
-}
 
 /** The embedded simulator's control API (its own loopback port, not the shop's origin). */
 async function sim(path, body) {
@@ -38,23 +28,16 @@ async function sim(path, body) {
   return reply.status === 204 ? null : reply.json();
 }
 
-async function waitUntil(what, check, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "partner-e2e-"));
-  database = join(dir, "partner.sqlite3");
-  server = await startBinary("partner-server", ["--port", "0", "--database", database, "--operator-key", OPERATOR_KEY, "--sweep-interval-ms", "300"], {
-    cwd: root,
-    waitFor: /simulator control: (http:\/\/127\.0\.0\.1:\d+\/_sim)/,
-  });
+  const database = join(dir, "partner.sqlite3");
+  server = await startBinary("partner-server", [
+    "--port", "0", "--database", database, "--operator-key", OPERATOR_KEY,
+    "--webhook-signing-key", `embedded-simulator=${SIGNING_KEY}`,
+    "--sweep-interval-ms", "300", "--poll-interval-ms", "500",
+  ], { cwd: root, waitFor: /simulator control: (http:\/\/127\.0\.0\.1:\d+\/_sim)/ });
   control = server.extra[1];
+  db = reader(`sqlite://${database}`);
   browser = await launchChromium();
 });
 
@@ -65,8 +48,8 @@ after(async () => {
 });
 
 /** A fresh checkout page; collects what the browser receives, to prove secrets stay out. */
-async function checkout(query, path = "/") {
-  const context = await browser.newContext();
+async function checkout(query, path = "/", context = null) {
+  context ??= await browser.newContext();
   const page = await context.newPage();
   page.problems = [];
   page.bodies = [];
@@ -87,13 +70,16 @@ async function checkout(query, path = "/") {
   return page;
 }
 
-async function finish(page) {
+async function finish(page, { keep = false } = {}) {
   await page.waitForURL(/\/order\/ord_[0-9a-f]+$/);
   const status = await page.getAttribute("[data-order-status]", "data-order-status");
-  const leaked = page.bodies.some((body) => body.includes("krn:customer-token"));
-  assert.equal(leaked, false, "a Klarna customer token reached the browser");
+  // Nothing secret reaches the browser: customer tokens, the network session token of a
+  // completed journey, the API key, the webhook signing key, the operator key.
+  for (const secret of ["krn:customer-token", "klarna-network-session-token", "klarna_test_api_", SIGNING_KEY, OPERATOR_KEY]) {
+    assert.equal(page.bodies.some((body) => body.includes(secret)), false, `${secret} reached the browser`);
+  }
   assert.deepEqual(page.problems, [], "the page logged errors (CSP or script)");
-  await page.context().close();
+  if (!keep) await page.context().close();
   return status;
 }
 
@@ -123,7 +109,8 @@ function order(id) {
     transactions: db("SELECT * FROM transactions WHERE session_id = ?", [id]),
     tokens: db("SELECT * FROM customer_tokens WHERE session_id = ?", [id]),
     requests: db("SELECT * FROM payment_requests WHERE session_id = ?", [id]),
-    attempts: db("SELECT * FROM attempts WHERE session_id = ? ORDER BY id", [id]),
+    attempts: db("SELECT * FROM attempts WHERE session_id = ? ORDER BY created_at", [id]),
+    clicks: db("SELECT * FROM clicks WHERE session_id = ? ORDER BY created_at", [id]),
   };
 }
 
@@ -136,7 +123,7 @@ test("a one-time purchase steps up in a pop-up and is authorized once", async ()
   assert.equal(saved.transactions[0].amount, 11800);
   assert.match(saved.transactions[0].id, /^krn:payment:eu1:transaction:/);
   assert.deepEqual(saved.requests.map((r) => [r.state, r.finalization]), [["COMPLETED", "DONE"]]);
-  assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
+  assert.deepEqual(saved.attempts.map((a) => [a.status, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
   assert.deepEqual((await klarnaTransactions(page.orderId)).map((t) => t.details.payment_transaction_id), [saved.transactions[0].id]);
 
   // What the backend sent: the first authorization, then the final one.
@@ -176,7 +163,7 @@ test("saving Klarna without a purchase keeps the token on the server only", asyn
   assert.equal(saved.tokens[0].reference, reference, "the page shows the backend's own reference");
   assert.match(saved.tokens[0].reference, /^kpbt_/);
   assert.match(saved.tokens[0].klarna_token, /^krn:customer-token:eu1:/);
-  assert.equal(saved.tokens[0].owner, "demo-shopper");
+  assert.equal(saved.tokens[0].owner, saved.session.customer_id, "the token belongs to the shopper who saved it");
   assert.deepEqual(JSON.parse(saved.tokens[0].scopes), ["payment:customer_present"]);
 });
 
@@ -192,28 +179,29 @@ test("a purchase that saves Klarna authorizes the payment and keeps the token", 
 test("forcing the step-up sends a saved-token charge through the journey", async () => {
   const setup = await checkout({ flow: "token_only", mode: "POPUP" });
   await payInPopup(setup);
-  assert.equal(await finish(setup), "TOKEN_SAVED");
-  const page = await checkout({ flow: "token_charge", mode: "POPUP", force_step_up: "1" });
+  assert.equal(await finish(setup, { keep: true }), "TOKEN_SAVED");
+  const page = await checkout({ flow: "token_charge", mode: "POPUP", force_step_up: "1" }, "/", setup.context());
   await payInPopup(page);
   assert.equal(await finish(page), "AUTHORIZED");
-  assert.deepEqual(order(page.orderId).attempts.map((a) => [a.outcome, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
+  assert.deepEqual(order(page.orderId).attempts.map((a) => [a.status, a.payment_result]), [["STEP_UP", "STEP_UP_REQUIRED"]]);
 });
 
 test("a saved token pays in one click, with no journey", async () => {
   const setup = await checkout({ flow: "token_only", mode: "POPUP" });
   await payInPopup(setup);
-  assert.equal(await finish(setup), "TOKEN_SAVED");
-  const page = await checkout({ flow: "token_charge", mode: "POPUP" });
+  assert.equal(await finish(setup, { keep: true }), "TOKEN_SAVED");
+  const owner = order(setup.orderId).session.customer_id;
+  const page = await checkout({ flow: "token_charge", mode: "POPUP" }, "/", setup.context());
   let popups = 0;
   page.on("popup", () => popups++);
   await page.click("[data-klarna-button]");
   assert.equal(await finish(page), "AUTHORIZED");
   assert.equal(popups, 0, "a one-click charge opened the journey");
   const saved = order(page.orderId);
-  assert.deepEqual(saved.attempts.map((a) => [a.outcome, a.payment_result]), [["SUCCESS", "APPROVED"]]);
+  assert.deepEqual(saved.attempts.map((a) => [a.status, a.payment_result]), [["SUCCESS", "APPROVED"]]);
   assert.equal(saved.transactions.length, 1);
   const [call] = await klarnaCalls(page.orderId);
-  const newest = db("SELECT klarna_token FROM customer_tokens WHERE owner = 'demo-shopper' ORDER BY rowid DESC LIMIT 1")[0];
+  const newest = db("SELECT klarna_token FROM customer_tokens WHERE owner = ? ORDER BY created_at DESC LIMIT 1", [owner])[0];
   assert.equal(call.customer_token, newest.klarna_token, "the charge sends the saved Klarna token");
   assert.equal(call.body.request_customer_token, undefined);
 });
@@ -271,7 +259,8 @@ test("a decline lands on the order page and is not replayed unchanged", async ()
   assert.equal(replay.body.error_code, "DECLINE_NOT_REPLAYED");
   assert.equal((await sim("/_sim/state")).authorize_calls, callsBefore, "the replay reached Klarna");
   const saved = order(id);
-  assert.deepEqual(saved.attempts.map((a) => a.outcome), ["DECLINE", "REFUSED_REPLAY"]);
+  assert.deepEqual(saved.attempts.map((a) => a.status), ["DECLINE"], "the refused replay made no attempt");
+  assert.deepEqual(saved.clicks.map((c) => c.refusal_status), [null, 409]);
   assert.equal(saved.transactions.length, 0);
 });
 
@@ -316,7 +305,7 @@ test("the webhook arrives before the shopper returns", async () => {
   await waitUntil("the webhook to finish the order", () => order(id).session.status === "AUTHORIZED");
   const completed = db("SELECT * FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [order(id).requests[0].id]);
   assert.equal(completed.length, 1);
-  assert.equal(completed[0].processed, 1);
+  assert.equal(completed[0].status, "DONE");
   releaseReturn();
   assert.equal(await finish(page), "AUTHORIZED");
   const saved = order(id);
@@ -335,7 +324,7 @@ test("the webhook arrives after the shopper returns", async () => {
   assert.equal(db("SELECT * FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [requestId]).length, 0);
   await sim("/_sim/deliveries/release", {});
   await waitUntil("the late webhook", () =>
-    db("SELECT processed FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [requestId])[0]?.processed === 1,
+    db("SELECT status FROM webhook_events WHERE payment_request_id = ? AND event_type LIKE '%completed'", [requestId])[0]?.status === "DONE",
   );
   const saved = order(id);
   assert.equal(saved.transactions.length, 1, "the late webhook made no second transaction");
@@ -361,8 +350,13 @@ test("cross-site and malformed calls to the authorize route are refused", async 
   assert.equal(missing.status, 404);
 });
 
-test("webhooks with a bad or missing signature, or stale, are refused; an event is handled once", async () => {
+/** Signs a webhook body as the embedded simulator does (HMAC-SHA256, base64). */
+async function signed(body, key = SIGNING_KEY) {
   const { createHmac } = await import("node:crypto");
+  return createHmac("sha256", key).update(body).digest("base64");
+}
+
+test("webhooks with a bad or missing signature, or stale, are refused; an event is handled once", async () => {
   const event = (id, occurredAt) =>
     JSON.stringify({
       metadata: {
@@ -383,16 +377,17 @@ test("webhooks with a bad or missing signature, or stale, are refused; an event 
       headers: { "content-type": "application/json", "klarna-signature": signature, "klarna-signing-key-id": "embedded-simulator" },
       body,
     });
-  const sign = (body, key = "demo-webhook-signing-key") => createHmac("sha256", key).update(body).digest("base64");
   const fresh = event("evt-test-1", new Date().toISOString());
-  assert.equal((await deliver(fresh, sign(fresh, "wrong-key"))).status, 400);
+  assert.equal((await deliver(fresh, await signed(fresh, "wrong-key-0123456789"))).status, 400);
   assert.equal((await deliver(fresh, "")).status, 400);
-  assert.equal((await deliver(fresh.replace("SUBMITTED", "COMPLETED"), sign(fresh))).status, 400, "a body changed after signing");
+  assert.equal((await deliver(fresh.replace("SUBMITTED", "COMPLETED"), await signed(fresh))).status, 400, "a body changed after signing");
   const stale = event("evt-test-2", new Date(Date.now() - 25 * 3600 * 1000).toISOString());
-  assert.equal((await deliver(stale, sign(stale))).status, 400);
-  assert.equal((await deliver(fresh, sign(fresh))).status, 200);
-  assert.equal((await deliver(fresh, sign(fresh))).status, 200, "a redelivery is acknowledged");
-  assert.deepEqual(db("SELECT event_id, processed FROM webhook_events WHERE event_id LIKE 'evt-test-%'"), [{ event_id: "evt-test-1", processed: 1 }]);
+  assert.equal((await deliver(stale, await signed(stale))).status, 400);
+  assert.equal((await deliver(fresh, await signed(fresh))).status, 200);
+  assert.equal((await deliver(fresh, await signed(fresh))).status, 200, "a redelivery is acknowledged");
+  await waitUntil("the event to be handled", () =>
+    db("SELECT status FROM webhook_events WHERE event_id = 'evt-test-1'")[0]?.status === "IGNORED");
+  assert.deepEqual(db("SELECT event_id, status FROM webhook_events WHERE event_id LIKE 'evt-test-%'"), [{ event_id: "evt-test-1", status: "IGNORED" }]);
 });
 
 test("the operator captures and refunds through Klarna; shoppers cannot", async () => {
@@ -425,30 +420,41 @@ test("the simulator's control API is not served on the shop's origin", async () 
   }
 });
 
-test("two clicks of one order at once authorize once", async () => {
+/** A shopper without a browser: a cookie jar and the JSON calls the page makes. */
+function shopper() {
+  const request = client(server.url);
+  return {
+    request,
+    session: async (body) => (await request("/api/checkout-sessions", { json: body })).json(),
+    click: (session, { key = crypto.randomUUID(), option = "opt", body } = {}) =>
+      request("/api/authorize-payment", {
+        json: body ?? { payment_option_id: option, context: { checkoutSessionId: session.id } },
+        headers: { "idempotency-key": key },
+      }).then(async (reply) => ({ status: reply.status, text: await reply.text() })),
+  };
+}
+
+test("two clicks of one order at once authorize once, and both get the answer", async () => {
   const setup = await checkout({ flow: "token_only", mode: "POPUP" });
   await payInPopup(setup);
-  assert.equal(await finish(setup), "TOKEN_SAVED");
-  const session = await (await fetch(`${server.url}/api/checkout-sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ flow: "token_charge", scenario: "slow:1500" }),
-  })).json();
+  assert.equal(await finish(setup, { keep: true }), "TOKEN_SAVED");
+  // The same shopper (the browser that saved Klarna), calling the API directly.
+  const api = setup.context().request;
+  const session = await (await api.post(`${server.url}/api/checkout-sessions`, { data: { flow: "token_charge", scenario: "slow:1500" } })).json();
   const click = () =>
-    fetch(`${server.url}/api/authorize-payment`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
-      body: JSON.stringify({ payment_option_id: "opt", context: { checkoutSessionId: session.id } }),
-    }).then(async (reply) => ({ status: reply.status, body: await reply.json() }));
+    api.post(`${server.url}/api/authorize-payment`, {
+      data: { payment_option_id: "opt", context: { checkoutSessionId: session.id } },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    }).then(async (reply) => ({ status: reply.status(), text: await reply.text() }));
   const replies = await Promise.all([click(), click()]);
-  const statuses = replies.map((r) => r.status).sort();
-  assert.deepEqual(statuses, [200, 409]);
-  assert.equal(replies.find((r) => r.status === 409).body.error_code, "ATTEMPT_IN_PROGRESS");
+  assert.deepEqual(replies.map((r) => r.status), [200, 200]);
+  assert.equal(replies[0].text, replies[1].text, "the waiting click gets the sending click's answer");
   const after = await click();
   assert.equal(after.status, 409);
-  assert.equal(after.body.error_code, "ORDER_FINISHED");
+  assert.equal(JSON.parse(after.text).error_code, "ORDER_FINISHED");
   assert.equal(order(session.id).transactions.length, 1);
   assert.equal((await klarnaTransactions(session.id)).length, 1, "one authorization at Klarna");
+  await setup.context().close();
 });
 
 test("an approved payment stays authorized when only its token journey is canceled", async () => {
@@ -472,9 +478,12 @@ test("after an uncertain failure the next click repeats the attempt at Klarna", 
   await page.waitForSelector("#notice[data-error-code='HTTP']");
   await payInPopup(page);
   assert.equal(await finish(page), "AUTHORIZED");
-  const attempts = order(page.orderId).attempts;
-  assert.deepEqual(attempts.map((a) => a.outcome), ["RETRIED", "STEP_UP"]);
-  assert.equal(attempts[0].klarna_key, attempts[1].klarna_key, "the same Klarna-Idempotency-Key");
+  const { attempts, clicks } = order(page.orderId);
+  assert.deepEqual(attempts.map((a) => [a.status, a.tries]), [["STEP_UP", 2]], "one attempt, sent twice");
+  assert.equal(clicks.length, 2);
+  assert.ok(clicks.every((c) => c.attempt_id === attempts[0].id), "both clicks answered by the one attempt");
+  const calls = (await klarnaCalls(page.orderId)).filter((c) => c.body?.step_up_config);
+  assert.deepEqual(calls.map((c) => c.idempotency_key), [attempts[0].id, attempts[0].id], "the same Klarna-Idempotency-Key");
   assert.equal((await klarnaTransactions(page.orderId)).length, 1);
 });
 
@@ -498,45 +507,28 @@ test("a final authorization that failed is finished by the sweeper", async () =>
 });
 
 test("one Idempotency-Key is one attempt: a replay gets the same answer, a different attempt under it is refused", async () => {
-  const session = await (await fetch(`${server.url}/api/checkout-sessions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ flow: "one_time" }),
-  })).json();
+  const buyer = shopper();
+  const session = await buyer.session({ flow: "one_time" });
   const key = crypto.randomUUID();
-  const click = (option) =>
-    fetch(`${server.url}/api/authorize-payment`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key },
-      body: JSON.stringify({ payment_option_id: option, context: { checkoutSessionId: session.id } }),
-    }).then(async (reply) => ({ status: reply.status, text: await reply.text() }));
-  const first = await click("option-a");
+  const first = await buyer.click(session, { key, option: "option-a" });
   const callsBefore = (await sim("/_sim/state")).authorize_calls;
-  const again = await click("option-a");
+  const again = await buyer.click(session, { key, option: "option-a" });
   assert.equal(first.status, 200);
   assert.deepEqual(again, first, "the replay is the first answer");
   assert.equal((await sim("/_sim/state")).authorize_calls, callsBefore, "the replay did not reach Klarna");
-  const other = await click("option-b");
+  const other = await buyer.click(session, { key, option: "option-b" });
   assert.equal(other.status, 422);
   assert.equal(JSON.parse(other.text).error_code, "IDEMPOTENCY_KEY_REUSED");
 });
 
 test("the Partner's interoperability token is forwarded unaltered; a malformed one is refused", async () => {
-  const create = (token) =>
-    fetch(`${server.url}/api/checkout-sessions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ flow: "one_time", interoperability_token: token }),
-    });
+  const buyer = shopper();
+  const create = (token) => buyer.request("/api/checkout-sessions", { json: { flow: "one_time", interoperability_token: token } });
   assert.equal((await create("bad token with spaces")).status, 400);
   assert.equal((await create("x".repeat(8193))).status, 400);
   const token = "eyJhbGciOiJFUzI1NiJ9.interop-payload.signature";
   const session = await (await create(token)).json();
-  const reply = await fetch(`${server.url}/api/authorize-payment`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
-    body: JSON.stringify({ context: { checkoutSessionId: session.id } }),
-  });
+  const reply = await buyer.click(session, { body: { context: { checkoutSessionId: session.id } } });
   assert.equal(reply.status, 200);
   const [call] = await klarnaCalls(session.id);
   assert.equal(call.interoperability_token, token);

@@ -1,13 +1,15 @@
-// Shared pieces of the end-to-end tests: starting servers on 127.0.0.1 and a headless Chromium.
-import { spawn } from "node:child_process";
+// Shared pieces of the end-to-end tests: starting servers on 127.0.0.1, a headless Chromium,
+// an HTTP client that keeps its cookies like a browser, and an independent reader of the
+// partner database (Python's sqlite3, or psql for PostgreSQL).
+import { spawn, execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 const root = new URL("../../", import.meta.url).pathname;
 
 /** Starts one of the workspace's binaries and resolves with its base URL once it listens
  * (and, when `waitFor` is given, once its output matches that too). */
-export function startBinary(name, args = [], { env = {}, cwd = root, waitFor = null } = {}) {
-  const binary = `${process.env.CARGO_TARGET_DIR ?? `${root}target`}/debug/${name}`;
+export function startBinary(name, args = [], { env = {}, cwd = root, waitFor = null, profile = "debug" } = {}) {
+  const binary = `${process.env.CARGO_TARGET_DIR ?? `${root}target`}/${profile}/${name}`;
   const child = spawn(binary, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   return new Promise((resolve, reject) => {
@@ -18,7 +20,14 @@ export function startBinary(name, args = [], { env = {}, cwd = root, waitFor = n
       const extra = waitFor ? waitFor.exec(log) : [];
       if (match && extra) {
         clearTimeout(timer);
-        resolve({ url: match[1], extra, child, log: () => log, stop: () => child.kill("SIGTERM") });
+        resolve({
+          url: match[1],
+          extra,
+          child,
+          log: () => log,
+          stop: () => child.kill("SIGTERM"),
+          kill: () => new Promise((done) => { child.once("exit", done); child.kill("SIGKILL"); }),
+        });
       }
     };
     child.stdout.on("data", onData);
@@ -42,4 +51,76 @@ export function launchChromium() {
       "--disable-sync",
     ],
   });
+}
+
+/** An HTTP client for `base` (a URL, or a function giving the URL of each request: several
+ * instances behind one name) that keeps the cookies it is given, as one browser would. */
+export function client(base) {
+  const jar = new Map();
+  return async function request(path, { method = "GET", headers = {}, json, body } = {}) {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+    const reply = await fetch(`${typeof base === "function" ? base() : base}${path}`, {
+      method: json === undefined && body === undefined ? method : method === "GET" ? "POST" : method,
+      redirect: "manual",
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(json !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      body: json !== undefined ? JSON.stringify(json) : body,
+    });
+    for (const line of reply.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const at = pair.indexOf("=");
+      jar.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+    }
+    return reply;
+  };
+}
+
+/** Reads a partner database independently of the server: `url` is `sqlite://path` or
+ * `postgres://…`; `?` placeholders, rows as plain objects. */
+export function reader(url) {
+  if (url.startsWith("postgres")) {
+    return (sql, params = []) => {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `:'p${++n}'`);
+      const vars = params.flatMap((value, i) => ["-v", `p${i + 1}=${value}`]);
+      const out = execFileSync("psql", [url, "-X", "-q", "-At", ...vars], {
+        input: `SELECT coalesce(json_agg(row_to_json(q)), '[]') FROM (${text}) q;`,
+        encoding: "utf8",
+      });
+      return JSON.parse(out.trim() || "[]");
+    };
+  }
+  const path = url.replace(/^sqlite:\/\//, "").replace(/\?.*$/, "");
+  const program = [
+    "import json, sqlite3, sys",
+    "c = sqlite3.connect(sys.argv[1]); c.row_factory = sqlite3.Row",
+    "print(json.dumps([dict(r) for r in c.execute(sys.argv[2], json.loads(sys.argv[3]))]))",
+  ].join("\n");
+  return (sql, params = []) =>
+    JSON.parse(execFileSync("python3", ["-c", program, path, sql, JSON.stringify(params)], { encoding: "utf8" }));
+}
+
+/** Waits until `check()` is true, polling. */
+export async function waitUntil(what, check, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A new, empty PostgreSQL database on the test server (`TEST_DATABASE_URL`, which `npm test`
+ * starts); its URL. */
+export function freshPostgres() {
+  const server = process.env.TEST_DATABASE_URL;
+  if (!server) throw new Error("TEST_DATABASE_URL is not set: run through `npm test`, or start one with scripts/postgres.sh");
+  const name = `kpb_${crypto.randomUUID().replace(/-/g, "")}`;
+  execFileSync("psql", [server, "-X", "-q", "-c", `CREATE DATABASE ${name}`]);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.href;
 }

@@ -174,6 +174,7 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
         customer_token: call.customer_token.as_deref(),
         interoperability_token: call.interoperability_token.as_deref(),
     };
+    crate::kill_points::reached("before-klarna-call");
     let reply = app.klarna.authorize(&call.request, headers).await;
     let order = sending.session_id.as_str();
     let unknown = |why: &str, raw: Option<String>, retry_after: Option<i64>| {
@@ -193,7 +194,9 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
                     public_json: public.clone(),
                     first_poll_at: now_ms().saturating_add(app.poll_every_ms()),
                 };
+                crate::kill_points::reached("after-klarna-before-commit");
                 app.store.record_outcome(recorded).await?;
+                crate::kill_points::reached("after-commit-before-reply");
                 if outcome.kind == OutcomeKind::Decline {
                     if let Some(id) = response.payment_request.as_ref().and_then(|r| r.id()) {
                         // A decline ends the attempt: the request made for its token part is not used.

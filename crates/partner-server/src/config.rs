@@ -85,7 +85,7 @@ pub struct Config {
     #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 60_000)]
     pub poll_interval_ms: u64,
     /// How long an instance may miss heartbeats before its claims are taken over.
-    #[arg(long, env = "LEASE_MS", default_value_t = 10_000)]
+    #[arg(long, env = "LEASE_MS", default_value_t = 5_000)]
     pub lease_ms: u64,
     /// How long after its first send an attempt of unknown outcome is still repeated under its
     /// key (inside Klarna's 24-hour idempotency window); later it goes to review.
@@ -106,7 +106,8 @@ pub struct Config {
     /// The embedded simulator's control API (`/_sim`): a loopback port of its own (0 picks one).
     #[arg(long, env = "SIM_CONTROL_PORT", default_value_t = 0)]
     pub sim_control_port: u16,
-    /// This process's name among several instances (default: random).
+    /// This process's name among several instances; the same across its restarts (default:
+    /// `<hostname>:<port>`).
     #[arg(long, env = "INSTANCE_ID")]
     pub instance_id: Option<String>,
     /// Directory of the demo checkout.

@@ -7,21 +7,13 @@ use axum::http::{header, HeaderMap};
 
 use crate::error::ApiError;
 
-/// Whether the request declares a JSON body (a cross-site HTML form cannot, without a CORS
-/// preflight this server grants only to its configured origins).
-pub fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// Refuses a request that is not JSON or comes from an origin not in `origins`. A request
+/// Refuses a request that is not JSON (a cross-site HTML form cannot send JSON without a CORS
+/// preflight, which this server grants only to its configured origins) or that comes from an
+/// origin not in `origins`. A request
 /// with no `Origin` (not a browser's cross-origin call) passes unless `Sec-Fetch-Site` says
 /// it is cross-site.
 pub fn check(headers: &HeaderMap, origins: &[String]) -> Result<(), ApiError> {
-    if !is_json(headers) {
+    if !http_kit::is_json_content_type(headers) {
         return Err(ApiError::bad_request("INVALID_CONTENT_TYPE", "Content-Type must be application/json"));
     }
     let refused = || ApiError::forbidden("CROSS_ORIGIN_REQUEST", "this origin may not call the payment service");

@@ -107,6 +107,7 @@ async fn final_authorization(app: &App, id: &str, order: &str, session_token: &s
     let refused_for_good = |status: u16| matches!(status, 400 | 404 | 422);
     match reply {
         Reply::Ok(reply) if reply.outcome().is_ok() => {
+            crate::kill_points::reached("during-final-authorization");
             Ok(Settled::Done(Some(app.store.record_final_authorization(id, reply).await?)))
         }
         // Refused as sent (an expired or spent session token, say): trying again cannot help.

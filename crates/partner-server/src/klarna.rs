@@ -186,42 +186,24 @@ impl Klarna {
 
     /// `GET /payment/requests/{id}`, as JSON (its tokens may stand in several places).
     pub async fn payment_request(&self, id: &str) -> Reply<serde_json::Value> {
-        Self::send(self.request(reqwest::Method::GET, &format!("/payment/requests/{}", path_segment(id)))).await
+        Self::send(self.request(reqwest::Method::GET, &format!("/payment/requests/{}", crate::urls::segment(id)))).await
     }
 
     /// `DELETE /payment/requests/{id}`.
     pub async fn cancel_payment_request(&self, id: &str) -> Reply<serde_json::Value> {
-        Self::send(self.request(reqwest::Method::DELETE, &format!("/payment/requests/{}", path_segment(id)))).await
+        Self::send(self.request(reqwest::Method::DELETE, &format!("/payment/requests/{}", crate::urls::segment(id))))
+            .await
     }
 
     /// `POST /payment/transactions/{id}/captures`.
     pub async fn capture(&self, id: &str, body: &CaptureRequest, key: &str) -> Reply<serde_json::Value> {
-        let path = format!("/payment/transactions/{}/captures", path_segment(id));
+        let path = format!("/payment/transactions/{}/captures", crate::urls::segment(id));
         Self::send(self.request(reqwest::Method::POST, &path).json(body).header(IDEMPOTENCY_KEY, key)).await
     }
 
     /// `POST /payment/transactions/{id}/refunds`.
     pub async fn refund(&self, id: &str, body: &RefundRequest, key: &str) -> Reply<serde_json::Value> {
-        let path = format!("/payment/transactions/{}/refunds", path_segment(id));
+        let path = format!("/payment/transactions/{}/refunds", crate::urls::segment(id));
         Self::send(self.request(reqwest::Method::POST, &path).json(body).header(IDEMPOTENCY_KEY, key)).await
     }
-}
-
-/// What may not stand in one path segment unencoded.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
-
-/// An id as one path segment: anything that could change the path is percent-encoded.
-fn path_segment(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }

@@ -24,6 +24,7 @@ pub mod csrf;
 pub mod customer;
 pub mod error;
 pub mod finalize;
+pub mod kill_points;
 pub mod klarna;
 pub mod money;
 pub mod order_status;
@@ -32,6 +33,7 @@ pub mod routes;
 pub mod signatures;
 pub mod store;
 pub mod sweeper;
+pub mod urls;
 
 use attempts::Timing;
 use config::{Config, SigningKey};
@@ -80,11 +82,7 @@ pub fn router(app: Arc<App>, identity: Arc<customer::Identity>) -> Router {
         .route_service("/", ServeFile::new(www.join("index.html")))
         .route_service("/custom", ServeFile::new(www.join("index.html")))
         .nest_service("/assets", ServeDir::new(&www))
-        .nest_service("/pkg", ServeDir::new(&app.config.pkg))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
-        ));
+        .nest_service("/pkg", ServeDir::new(&app.config.pkg));
     // What a shopper's browser calls: the customer cookie identifies the shopper.
     let shopper = Router::new()
         .route("/api/checkout-sessions", post(routes::sessions::create))
@@ -104,9 +102,9 @@ pub fn router(app: Arc<App>, identity: Arc<customer::Identity>) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(shopper)
         .merge(pages)
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

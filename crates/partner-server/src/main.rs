@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use http_kit::{AllowedHosts, Limits};
 use klarna_sim::{Sim, SimConfig, WebhookTarget};
 use partner_server::config::{random_secret, Config, SigningKey};
 use partner_server::customer::Identity;
@@ -93,21 +94,22 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), config.sim_api_port))
                     .await?;
             let api_base = format!("http://{}", api.local_addr()?);
-            let api_routes = sim.api_router();
-            tokio::spawn(async move {
-                if let Err(error) = axum::serve(api, api_routes).await {
-                    tracing::error!(%error, "the simulator's partner API stopped");
-                }
-            });
+            let api_routes = AllowedHosts::loopback().apply(sim.api_router());
+            tokio::spawn(http_kit::serve(api, api_routes, Limits::default(), std::future::pending()));
             (api_base, "/klarna-sim/web-sdk/v2/klarna.mjs".to_owned(), Some(sim))
         }
     };
     let timeout = Duration::from_millis(config.klarna_timeout_ms);
     let klarna = Klarna::new(&klarna_base, &api_key, &config.partner_account_id, timeout);
-    let reads = Reads::new(klarna.clone(), Duration::from_secs(1));
+    let reads = Reads::new(klarna.clone(), Duration::from_millis(200));
     let cookie_secret = config.cookie_secret.clone().unwrap_or_else(random_secret);
     let identity = Arc::new(Identity::new(&cookie_secret, public_url.starts_with("https://")));
-    let instance = config.instance_id.clone().unwrap_or_else(|| format!("inst_{}", uuid::Uuid::new_v4().simple()));
+    // A name that stays the same across restarts, so a restarted instance releases what it
+    // held before at once (see `release_own_claims`).
+    let instance = config.instance_id.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        format!("{}:{}", host.trim(), address.port())
+    });
     let sweep_every = Duration::from_millis(config.sweep_interval_ms);
     let app = Arc::new(App {
         simulator: embedded || config.klarna_simulator,
@@ -123,6 +125,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         reads,
     });
     app.store.heartbeat(&app.instance).await?;
+    let released = app.store.release_own_claims(&app.instance).await?;
+    if released > 0 {
+        println!("  {released} attempt(s) this instance was sending when it stopped will be repeated");
+    }
     tokio::spawn(partner_server::sweeper::heartbeat(app.clone()));
     tokio::spawn(partner_server::sweeper::run(app.clone(), sweep_every));
     let mut routes = router(app.clone(), identity);
@@ -141,20 +147,28 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             "  Klarna: the embedded offline simulator, its partner API at {klarna_base} (nothing leaves this machine)"
         );
         println!("  simulator control: http://{}/_sim", control.local_addr()?);
-        let control_routes = sim.control_router();
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(control, control_routes).await {
-                tracing::error!(%error, "the simulator's control API stopped");
-            }
-        });
+        let control_routes = AllowedHosts::loopback().apply(sim.control_router());
+        tokio::spawn(http_kit::serve(control, control_routes, Limits::default(), std::future::pending()));
     } else {
         println!("  Klarna: {klarna_base}");
     }
     println!("  demo checkout: {public_url}/   custom button: {public_url}/custom");
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Only the names this server is reached at: a rebinding attacker's host name is refused.
+    let mut hosts = AllowedHosts::loopback().with_url(&public_url)?;
+    for host in &app.config.allowed_hosts {
+        hosts = hosts.with(host)?;
+    }
+    let read_timeout = Duration::from_millis(app.config.request_read_timeout_ms);
+    let limits = Limits {
+        header_read_timeout: read_timeout,
+        body_read_timeout: read_timeout,
+        request_timeout: Duration::from_millis(app.config.klarna_timeout_ms.saturating_mul(2).saturating_add(15_000)),
+        max_connections: app.config.max_connections,
+        ..Limits::default()
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    http_kit::serve(listener, hosts.apply(routes), limits, shutdown).await;
     Ok(())
 }

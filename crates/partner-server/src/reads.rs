@@ -1,17 +1,18 @@
-//! Klarna reads of payment requests, coalesced: however many shoppers, webhooks and sweeps
-//! ask at once, one request to Klarna per payment request is in flight, and the same request
-//! is read at most once per `min_interval` (a flood of returning-shopper requests costs
-//! Klarna nothing more).
+//! Klarna reads of payment requests, coalesced per request: one read in flight at a time,
+//! and a caller that arrives while one runs waits for it and for at most one more. Whoever
+//! asks gets a read that started after they asked (never a stale answer), yet a burst of any
+//! size costs Klarna at most two reads, and reads of one request start at most once per
+//! `min_interval`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+use tokio::time::Instant;
 
 use crate::klarna::{Klarna, Reply};
 
-/// What a read gives: the reply's status and body, shareable between waiters.
+/// What a read gives, shareable between waiters.
 #[derive(Debug, Clone)]
 pub enum Read {
     /// The payment request, as JSON.
@@ -22,59 +23,50 @@ pub enum Read {
     Failed(Arc<str>),
 }
 
-type Flight = Shared<BoxFuture<'static, Read>>;
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Read)>>>;
 
 /// The coalescing reader.
 pub struct Reads {
     klarna: Klarna,
     min_interval: Duration,
-    flights: Mutex<HashMap<String, (Instant, Flight)>>,
+    slots: Mutex<HashMap<String, Slot>>,
 }
 
-/// The most payment requests remembered between reads.
+/// Above this many remembered requests, idle ones are forgotten.
 const REMEMBERED: usize = 10_000;
 
 impl Reads {
-    /// A reader over `klarna` that reads one request at most once per `min_interval`.
+    /// A reader over `klarna` that starts reads of one request at most once per `min_interval`.
     pub fn new(klarna: Klarna, min_interval: Duration) -> Self {
-        Self { klarna, min_interval, flights: Mutex::new(HashMap::new()) }
+        Self { klarna, min_interval, slots: Mutex::new(HashMap::new()) }
     }
 
-    /// Reads payment request `id` from Klarna, joining a read in flight or one that finished
-    /// less than `min_interval` ago.
+    fn slot(&self, id: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slots.len() >= REMEMBERED {
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
+        slots.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// Payment request `id` as Klarna has it now: from a read that started after this call.
     pub async fn payment_request(&self, id: &str) -> Read {
-        let flight = {
-            let mut flights = self.flights.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let now = Instant::now();
-            match flights.get(id) {
-                Some((started, flight))
-                    if now.duration_since(*started) < self.min_interval || flight.peek().is_none() =>
-                {
-                    flight.clone()
-                }
-                _ => {
-                    if flights.len() >= REMEMBERED {
-                        let interval = self.min_interval;
-                        flights.retain(|_, (started, flight)| {
-                            flight.peek().is_none() || now.duration_since(*started) < interval
-                        });
-                    }
-                    let klarna = self.klarna.clone();
-                    let owned = id.to_owned();
-                    let flight = async move { read(&klarna, &owned).await }.boxed().shared();
-                    flights.insert(id.to_owned(), (now, flight.clone()));
-                    flight
-                }
+        let asked = Instant::now();
+        let slot = self.slot(id);
+        let mut last = slot.lock().await;
+        if let Some((started, read)) = last.as_ref() {
+            if *started >= asked {
+                return read.clone();
             }
+            tokio::time::sleep_until(*started + self.min_interval).await;
+        }
+        let started = Instant::now();
+        let read = match self.klarna.payment_request(id).await {
+            Reply::Ok(value) => Read::Found(Arc::new(value)),
+            Reply::Refused { status: 404, .. } => Read::Gone,
+            other => Read::Failed(Arc::from(other.describe())),
         };
-        flight.await
-    }
-}
-
-async fn read(klarna: &Klarna, id: &str) -> Read {
-    match klarna.payment_request(id).await {
-        Reply::Ok(value) => Read::Found(Arc::new(value)),
-        Reply::Refused { status: 404, .. } => Read::Gone,
-        other => Read::Failed(Arc::from(other.describe())),
+        *last = Some((started, read.clone()));
+        read
     }
 }

@@ -52,6 +52,7 @@ CREATE TABLE attempts (
 );
 -- At most one open attempt (being sent, or of unknown outcome) per order.
 CREATE UNIQUE INDEX one_open_attempt_per_session ON attempts (session_id) WHERE status IN ('SENDING', 'UNKNOWN');
+CREATE INDEX attempts_by_session ON attempts (session_id);
 CREATE INDEX attempts_by_status ON attempts (status, next_try_at);
 
 -- A browser's click (its Idempotency-Key) and the attempt that answers it.

@@ -11,6 +11,7 @@ use axum::{Extension, Json};
 
 use crate::customer::Customer;
 use crate::error::ApiError;
+use crate::finalize::Settled;
 use crate::order_status::OrderStatus;
 use crate::store::sessions::OrderView;
 use crate::App;
@@ -38,13 +39,26 @@ pub async fn read(
 /// webhook has not yet), briefly, then show it. Reads are coalesced per payment request, so
 /// a flood of returns costs Klarna one read.
 pub async fn back_from_klarna(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let deadline = tokio::time::Instant::now() + RETURN_WAIT;
     match app.store.latest_request(&id).await {
         Ok(Some(request)) => {
             let settling = {
                 let app = app.clone();
                 tokio::spawn(async move { crate::finalize::settle(&app, &request).await })
             };
-            match tokio::time::timeout(RETURN_WAIT, settling).await {
+            match tokio::time::timeout_at(deadline, settling).await {
+                Ok(Ok(Ok(Settled::Busy))) => {
+                    // Another instance (or the webhook) runs the final authorization: give it
+                    // the rest of the moment, so the page shows its result.
+                    while tokio::time::Instant::now() < deadline {
+                        match app.store.session(&id).await {
+                            Ok(Some(row)) if row.status == OrderStatus::AwaitingShopper => {
+                                tokio::time::sleep(Duration::from_millis(100)).await
+                            }
+                            _ => break,
+                        }
+                    }
+                }
                 Ok(Ok(Err(error))) => {
                     tracing::warn!(
                         order = id,
@@ -59,7 +73,7 @@ pub async fn back_from_klarna(State(app): State<Arc<App>>, Path(id): Path<String
         Ok(None) => {}
         Err(error) => tracing::error!(order = id, %error, "database"),
     }
-    let target = format!("/order/{}", percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC));
+    let target = format!("/order/{}", crate::urls::segment(&id));
     Redirect::to(&target).into_response()
 }
 

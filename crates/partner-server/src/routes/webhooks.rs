@@ -85,6 +85,7 @@ pub async fn process_event(app: &App, event_id: &str, tries: i64) {
         let _ = app.store.finish_event(event_id, EventStatus::Ignored).await;
         return;
     };
+    crate::kill_points::reached("webhook-before-order-update");
     let result = match settle(app, &id).await {
         Ok(Settled::NotOurs) => app.store.finish_event(event_id, EventStatus::Ignored).await,
         Ok(Settled::Done(_) | Settled::Gone) => app.store.finish_event(event_id, EventStatus::Done).await,

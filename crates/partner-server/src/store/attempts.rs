@@ -136,22 +136,6 @@ async fn open_attempt(
     .transpose()
 }
 
-async fn count(connection: &mut AnyConnection, sql: &str, id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query(sql).bind(id).fetch_one(&mut *connection).await?.try_get(0)?)
-}
-
-/// Whether a completed journey of the order still waits for its final authorization.
-async fn final_authorization_due(connection: &mut AnyConnection, session_id: &str) -> Result<bool, StoreError> {
-    let due = count(
-        connection,
-        "SELECT COUNT(*) FROM payment_requests WHERE session_id = $1 AND state = 'COMPLETED' AND gone = 0
-           AND pending_payment = 1 AND (finalization IS NULL OR finalization = 'RUNNING')",
-        session_id,
-    )
-    .await?;
-    Ok(due > 0)
-}
-
 async fn claim_for_sending(
     connection: &mut AnyConnection,
     attempt_id: &str,
@@ -218,31 +202,35 @@ fn status_code(value: i64) -> u16 {
     u16::try_from(value).unwrap_or(500)
 }
 
-/// The answer an earlier click got, when it has a final one.
-async fn earlier_answer(connection: &mut AnyConnection, click: &Click) -> Result<Option<Begin>, StoreError> {
-    let Some(row) = sqlx::query(
-        "SELECT c.fingerprint, c.refusal_status, c.refusal_json, a.status AS attempt_status, a.reply_json
-         FROM clicks c LEFT JOIN attempts a ON a.id = c.attempt_id
-         WHERE c.session_id = $1 AND c.browser_key = $2",
-    )
-    .bind(&click.session_id)
-    .bind(&click.browser_key)
-    .fetch_optional(&mut *connection)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let fingerprint: String = row.try_get("fingerprint")?;
+/// Everything a click's decision needs, read in one statement that also locks the order.
+const CLICK_FACTS: &str = "UPDATE checkout_sessions SET version = version + 1 WHERE id = $1
+    RETURNING status, declined_fingerprint,
+      (SELECT COUNT(*) FROM transactions t WHERE t.session_id = $1) AS transactions,
+      (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.state = 'COMPLETED' AND r.gone = 0
+          AND r.pending_payment = 1 AND (r.finalization IS NULL OR r.finalization = 'RUNNING')) AS finalization_due,
+      (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1) AS attempts_made,
+      (SELECT c.fingerprint FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_fingerprint,
+      (SELECT c.refusal_status FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_status,
+      (SELECT c.refusal_json FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_json,
+      (SELECT a.status FROM clicks c JOIN attempts a ON a.id = c.attempt_id
+          WHERE c.session_id = $1 AND c.browser_key = $2) AS click_attempt_status,
+      (SELECT a.reply_json FROM clicks c JOIN attempts a ON a.id = c.attempt_id
+          WHERE c.session_id = $1 AND c.browser_key = $2) AS click_reply";
+
+/// The answer an earlier click with the same key got, when it has a final one.
+fn earlier_answer(row: &AnyRow, click: &Click) -> Result<Option<Begin>, StoreError> {
+    let fingerprint: Option<String> = row.try_get("click_fingerprint")?;
+    let Some(fingerprint) = fingerprint else { return Ok(None) };
     if fingerprint != click.fingerprint {
         return Ok(Some(Begin::KeyReused));
     }
-    let refusal: Option<i64> = row.try_get("refusal_status")?;
-    let refusal_json: Option<String> = row.try_get("refusal_json")?;
+    let refusal: Option<i64> = row.try_get("click_refusal_status")?;
+    let refusal_json: Option<String> = row.try_get("click_refusal_json")?;
     if let (Some(status), Some(body)) = (refusal, refusal_json) {
         return Ok(Some(Begin::Replay { status: status_code(status), body }));
     }
-    let status: Option<AttemptStatus> = super::optional_enum(&row, "attempt_status")?;
-    let reply: Option<String> = row.try_get("reply_json")?;
+    let status: Option<AttemptStatus> = super::optional_enum(row, "click_attempt_status")?;
+    let reply: Option<String> = row.try_get("click_reply")?;
     Ok(match (status, reply) {
         (Some(AttemptStatus::StepUp | AttemptStatus::Success | AttemptStatus::Decline), Some(body)) => {
             Some(Begin::Replay { status: 200, body })
@@ -257,20 +245,24 @@ async fn begin(
     instance: String,
     timing: Timing,
 ) -> Result<Begin, StoreError> {
-    let Some(row) = lock_session(connection, &click.session_id).await? else { return Ok(Begin::NoOrder) };
-    if let Some(answer) = earlier_answer(connection, &click).await? {
+    let session_id = click.session_id.as_str();
+    let Some(row) =
+        sqlx::query(CLICK_FACTS).bind(session_id).bind(&click.browser_key).fetch_optional(&mut *connection).await?
+    else {
+        return Ok(Begin::NoOrder);
+    };
+    if let Some(answer) = earlier_answer(&row, &click)? {
         return Ok(answer);
     }
     let now = now_ms();
-    let session_id = click.session_id.as_str();
     let open = open_attempt(connection, session_id, now, &timing).await?;
+    let transactions: i64 = row.try_get("transactions")?;
+    let finalization_due: i64 = row.try_get("finalization_due")?;
     let facts = OrderFacts {
-        status: row.status,
-        has_transaction: count(connection, "SELECT COUNT(*) FROM transactions WHERE session_id = $1", session_id)
-            .await?
-            > 0,
-        final_authorization_due: final_authorization_due(connection, session_id).await?,
-        declined_fingerprint: row.declined_fingerprint.clone(),
+        status: enum_column(&row, "status")?,
+        has_transaction: transactions > 0,
+        final_authorization_due: finalization_due > 0,
+        declined_fingerprint: row.try_get("declined_fingerprint")?,
         open: open.as_ref().map(|(_, attempt)| *attempt),
     };
     let open_id = open.map(|(id, _)| id);
@@ -297,7 +289,7 @@ async fn begin(
             Begin::UnderReview
         }
         (ClickDecision::New, _) | (ClickDecision::Wait | ClickDecision::Repeat | ClickDecision::Review, None) => {
-            let made = count(connection, "SELECT COUNT(*) FROM attempts WHERE session_id = $1", session_id).await?;
+            let made: i64 = row.try_get("attempts_made")?;
             // A stable id per order and attempt number (spec A2b: a UUID v5 of a stable id).
             let key = uuid::Uuid::new_v5(
                 &uuid::Uuid::NAMESPACE_URL,
@@ -355,24 +347,20 @@ pub struct Recorded {
 }
 
 async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<(), StoreError> {
-    let session_id: Option<String> = sqlx::query("SELECT session_id FROM attempts WHERE id = $1")
-        .bind(&recorded.attempt_id)
-        .fetch_optional(&mut *connection)
-        .await?
-        .map(|row| row.try_get("session_id"))
-        .transpose()?;
-    let Some(session_id) = session_id else { return Err(StoreError::Corrupt("an attempt vanished".into())) };
-    let Some(row) = lock_session(connection, &session_id).await? else {
-        return Err(StoreError::Corrupt("an order vanished".into()));
+    // The order is locked first (as everywhere), found through its attempt.
+    let sql = format!(
+        "UPDATE checkout_sessions SET version = version + 1 WHERE id = (SELECT session_id FROM attempts WHERE id = $1)
+         RETURNING {}, (SELECT fingerprint FROM attempts WHERE id = $1) AS attempt_fingerprint",
+        super::sessions::SESSION_COLUMNS
+    );
+    let Some(locked) = sqlx::query(&sql).bind(&recorded.attempt_id).fetch_optional(&mut *connection).await? else {
+        return Err(StoreError::Corrupt("an attempt or its order vanished".into()));
     };
+    let row = super::sessions::session_from_row(&locked)?;
+    let fingerprint: String = locked.try_get("attempt_fingerprint")?;
     let session = &row.session;
     let reply = &recorded.reply;
     let now = now_ms();
-    let fingerprint: String = sqlx::query("SELECT fingerprint FROM attempts WHERE id = $1")
-        .bind(&recorded.attempt_id)
-        .fetch_one(&mut *connection)
-        .await?
-        .try_get("fingerprint")?;
     let updated = sqlx::query(
         "UPDATE attempts SET status = $2, owner = NULL, http_status = 200, payment_result = $3, token_result = $4,
             reply_json = $5, last_error = NULL, updated_at = $6
@@ -391,8 +379,8 @@ async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<()
         // Recorded already (another instance took the attempt over and got the same answer).
         return Ok(());
     }
-    if let Some(transaction) = reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref())
-    {
+    let transaction = reply.payment_transaction_response.as_ref().and_then(|p| p.payment_transaction.as_ref());
+    if let Some(transaction) = transaction {
         let amount = transaction.amount.unwrap_or(session.amount);
         super::transactions::insert(
             connection,
@@ -423,7 +411,11 @@ async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<()
         .execute(&mut *connection)
         .await?;
     }
-    let status = order_status_of(recorded.outcome, session.flow.has_purchase());
+    // An authorized payment makes the order authorized, whatever its token part still needs.
+    let status = match transaction {
+        Some(_) => OrderStatus::Authorized,
+        None => order_status_of(recorded.outcome, session.flow.has_purchase()),
+    };
     let declined = (recorded.outcome.kind == OutcomeKind::Decline).then_some(fingerprint);
     sqlx::query(
         "UPDATE checkout_sessions SET status = $2, notice = $3, declined_fingerprint = COALESCE($4, declined_fingerprint),

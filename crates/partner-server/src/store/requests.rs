@@ -162,8 +162,15 @@ impl Store {
                 if recorded != state || current == state {
                     return Ok(None);
                 }
-                if !is_latest(c, &session_id, &id).await? || has_transaction(c, &session_id).await? {
+                if !is_latest(c, &session_id, &id).await? {
                     return Ok(None);
+                }
+                if has_transaction(c, &session_id).await? {
+                    if order.status == OrderStatus::Authorized {
+                        return Ok(None);
+                    }
+                    super::sessions::set_status(c, &session_id, OrderStatus::Authorized).await?;
+                    return Ok(Some(OrderStatus::Authorized));
                 }
                 let Some(next) = after_request(state, pending != 0, order.session.flow.has_purchase()) else {
                     return Ok(None);

@@ -78,7 +78,7 @@ pub struct RequestView {
     pub state: String,
 }
 
-const SESSION_COLUMNS: &str =
+pub(crate) const SESSION_COLUMNS: &str =
     "id, customer_id, flow, token_scope, scenario, force_step_up, lines_json, amount, currency, \
      interoperability_token, status, notice, declined_fingerprint";
 

@@ -98,11 +98,7 @@ async fn commit_forever(mut connection: AnyConnection, mut queue: mpsc::Receiver
 /// every write of the batch has been answered either way.
 async fn commit(connection: &mut AnyConnection, batch: Vec<Job>) -> Result<(), sqlx::Error> {
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
-    let outcome = run_batch(connection, batch, &mut delivers).await;
-    let failure = match outcome {
-        Ok(()) => connection.execute("COMMIT").await.err(),
-        Err(error) => Some(error),
-    };
+    let failure = run_batch(connection, batch, &mut delivers).await.err();
     match failure {
         None => {
             for deliver in delivers {
@@ -123,24 +119,26 @@ async fn commit(connection: &mut AnyConnection, batch: Vec<Job>) -> Result<(), s
     }
 }
 
+/// Each write runs in a savepoint of its own. The statements that end one savepoint and open
+/// the next go to SQLite in one call, so a write costs one round trip more than its own.
 async fn run_batch(
     connection: &mut AnyConnection,
     batch: Vec<Job>,
     delivers: &mut Vec<Deliver>,
 ) -> Result<(), sqlx::Error> {
-    connection.execute("BEGIN IMMEDIATE").await?;
-    for job in batch {
-        connection.execute("SAVEPOINT write").await?;
+    connection.execute("BEGIN IMMEDIATE; SAVEPOINT write").await?;
+    let last = batch.len();
+    for (n, job) in batch.into_iter().enumerate() {
         let (ok, deliver) = match AssertUnwindSafe(job(connection)).catch_unwind().await {
             Ok(done) => done,
             // The write's answer channel went with it; its caller sees the writer's error.
             Err(_) => (false, Box::new(|_| {}) as Deliver),
         };
         delivers.push(deliver);
-        if !ok {
-            connection.execute("ROLLBACK TO write").await?;
-        }
-        connection.execute("RELEASE write").await?;
+        let undo = if ok { "" } else { "ROLLBACK TO write; " };
+        let next = if n + 1 == last { "RELEASE write; COMMIT" } else { "RELEASE write; SAVEPOINT write" };
+        let sql = format!("{undo}{next}");
+        connection.execute(sql.as_str()).await?;
     }
     Ok(())
 }

@@ -1,0 +1,198 @@
+// A world for reliability tests: the standalone simulator (Klarna, with its state in a file so
+// it outlives a restart), the fault proxy in front of its partner API, and partner-server
+// pointed at the proxy; shoppers without a browser; and the reconciliation of Klarna's books
+// with the database's.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBinary, client, reader, waitUntil } from "../e2e/support.mjs";
+import { startFaultProxy } from "./proxy.mjs";
+
+const root = new URL("../../", import.meta.url).pathname;
+export const ACCOUNT = "krn:partner:global:account:test:demo-shop";
+const API_KEY = "klarna_test_api_chaos_0123456789";
+const SIGNING_KEY = "chaos-webhook-signing-key-0123";
+
+/** Starts the world. `profile` picks the build (debug for `npm test`, server for `npm run chaos`). */
+export async function startWorld({
+  profile = "debug",
+  databaseUrl = null,
+  plan = () => null,
+  proxyTimeoutMs = 3_000,
+  backendArgs = [],
+  simArgs = [],
+  instances = 1,
+} = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "kpb-chaos-"));
+  const stateFile = join(dir, "klarna-sim.json");
+  const simFlags = [
+    "--port", "0", "--api-port", "0", "--api-key", API_KEY, "--state-file", stateFile,
+    "--signing-key", SIGNING_KEY, "--signing-key-id", "chaos", "--retry-base-ms", "200", ...simArgs,
+  ];
+  const startSim = (port, apiPort) =>
+    startBinary("klarna-sim", simFlags.map((flag, i) => (simFlags[i - 1] === "--port" && port ? String(port) : simFlags[i - 1] === "--api-port" && apiPort ? String(apiPort) : flag)), {
+      profile,
+      waitFor: /partner API[^\n]*?(http:\/\/127\.0\.0\.1:\d+)/,
+    });
+  let sim = await startSim();
+  const simBrowser = sim.url;
+  const simApi = sim.extra[1];
+  const proxy = await startFaultProxy(simApi, { plan, timeoutMs: proxyTimeoutMs });
+  const database = databaseUrl ?? `sqlite://${join(dir, "partner.sqlite3")}`;
+  const db = reader(database);
+  // Several instances share the database, the cookie secret and Klarna; each has a port and
+  // a name of its own, kept across restarts.
+  const backends = Array.from({ length: instances }, () => ({ port: 0, process: null }));
+  const cookieSecret = `chaos-cookie-secret-${crypto.randomUUID()}`;
+
+  async function startBackend(slot, env = {}) {
+    const n = backends.indexOf(slot);
+    slot.process = await startBinary("partner-server", [
+      "--port", String(slot.port), "--database-url", database, "--instance-id", `chaos-backend-${n}`,
+      "--cookie-secret", cookieSecret,
+      "--klarna-base-url", proxy.url, "--klarna-api-key", API_KEY, "--klarna-simulator",
+      "--klarna-sdk-url", `${simBrowser}/web-sdk/v2/klarna.mjs`,
+      "--webhook-signing-key", `chaos=${SIGNING_KEY}`,
+      "--sweep-interval-ms", "200", "--poll-interval-ms", "1000", "--klarna-timeout-ms", "1500", "--lease-ms", "2000",
+      ...backendArgs,
+    ], { profile, env });
+    slot.port = Number(new URL(slot.process.url).port);
+    return slot.process;
+  }
+  for (const slot of backends) await startBackend(slot);
+  const control = (path, body) =>
+    fetch(`${simApi}/_sim${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      .then((reply) => (reply.status === 204 ? null : reply.json()));
+  // Every instance gets every webhook: duplicates across instances are handled once.
+  for (const slot of backends) {
+    await control("/webhooks", { url: `${slot.process.url}/webhooks/klarna`, signing_key_id: "chaos", signing_key: SIGNING_KEY });
+  }
+  const alive = (slot) => slot.process && slot.process.child.exitCode === null && slot.process.child.signalCode === null;
+  let turn = 0;
+
+  const world = {
+    dir,
+    db,
+    proxy,
+    control,
+    simBrowser,
+    /** The first instance. */
+    get backend() {
+      return backends[0].process;
+    },
+    /** Every instance's process. */
+    get backends() {
+      return backends.map((slot) => slot.process);
+    },
+    /** The next live instance's URL, round robin: where a shopper's next request goes. */
+    nextUrl() {
+      const live = backends.filter(alive);
+      const slot = live[turn++ % Math.max(live.length, 1)] ?? backends[0];
+      return slot.process.url;
+    },
+    /** Restarts instance `n` on its port (its name stays), with `env`. */
+    async restartBackend(env = {}, n = 0) {
+      const slot = backends[n];
+      if (alive(slot)) await slot.process.kill();
+      return startBackend(slot, env);
+    },
+    /** Kills instance `n` with SIGKILL. */
+    async killBackend(n = 0) {
+      await backends[n].process.kill();
+    },
+    /** Kills the simulator and starts it again from its state file. */
+    async restartSim() {
+      await sim.kill();
+      sim = await startSim(new URL(simBrowser).port, new URL(simApi).port);
+    },
+    /** A shopper with a cookie jar. */
+    shopper() {
+      return shopper(world);
+    },
+    /** Klarna's transactions by order (the payment_transaction_reference), from its state. */
+    async klarnaTransactions() {
+      const state = await control("/state");
+      const byOrder = new Map();
+      for (const record of Object.values(state.transactions)) {
+        const order = record.details.payment_transaction_reference;
+        byOrder.set(order, [...(byOrder.get(order) ?? []), record.details.payment_transaction_id]);
+      }
+      return byOrder;
+    },
+    /** Klarna's books against the database's, for `orders`. */
+    async reconcile(orders) {
+      const klarna = await world.klarnaTransactions();
+      const rows = db("SELECT id, session_id FROM transactions");
+      const ours = new Map();
+      for (const row of rows) ours.set(row.session_id, [...(ours.get(row.session_id) ?? []), row.id]);
+      const statuses = new Map(db("SELECT id, status FROM checkout_sessions").map((r) => [r.id, r.status]));
+      const open = new Set(db("SELECT session_id FROM attempts WHERE status IN ('SENDING', 'UNKNOWN')").map((r) => r.session_id));
+      const finishing = new Set(db(
+        "SELECT session_id FROM payment_requests WHERE state = 'COMPLETED' AND pending_payment = 1 AND gone = 0 AND (finalization IS NULL OR finalization = 'RUNNING')",
+      ).map((r) => r.session_id));
+      const result = { orders: orders.length, klarnaTransactions: 0, databaseTransactions: 0, doubles: [], lost: [], phantoms: [], unsettled: [] };
+      for (const order of orders) {
+        const atKlarna = klarna.get(order) ?? [];
+        const inDb = ours.get(order) ?? [];
+        result.klarnaTransactions += atKlarna.length;
+        result.databaseTransactions += inDb.length;
+        if (atKlarna.length > 1) result.doubles.push(order);
+        if (atKlarna.some((id) => !inDb.includes(id))) result.lost.push(order);
+        if (inDb.some((id) => !atKlarna.includes(id))) result.phantoms.push(order);
+        const paidButNotSo = atKlarna.length > 0 && statuses.get(order) !== "AUTHORIZED";
+        if (paidButNotSo || open.has(order) || finishing.has(order)) result.unsettled.push(order);
+      }
+      return result;
+    },
+    async stop() {
+      await proxy.close();
+      for (const slot of backends) if (alive(slot)) slot.process.stop();
+      sim?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+/** A shopper: a cookie jar, the button's calls, and Klarna's journey as a browser would do it. */
+function shopper(world) {
+  const request = client(() => world.nextUrl());
+  const me = {
+    request,
+    async order(flow = "one_time", scenario = "") {
+      const reply = await request("/api/checkout-sessions", { json: { flow, scenario } });
+      if (reply.status !== 200) throw new Error(`checkout session: HTTP ${reply.status}: ${await reply.text()}`);
+      return reply.json();
+    },
+    async click(order, key = crypto.randomUUID()) {
+      const reply = await request("/api/authorize-payment", {
+        json: { payment_option_id: "chaos", context: { checkoutSessionId: order.id } },
+        headers: { "idempotency-key": key },
+      }).catch((error) => ({ status: 0, text: async () => JSON.stringify({ error_code: "NETWORK", message: String(error) }) }));
+      const text = await reply.text();
+      let body = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = { raw: text };
+      }
+      return { status: reply.status, body };
+    },
+    /** Approves the journey of a step-up reply; resolves with the return URL Klarna sends the shopper to. */
+    async approve(paymentRequestId) {
+      const reply = await fetch(`${world.simBrowser}/journey/${encodeURIComponent(paymentRequestId)}/approve`, { method: "POST", redirect: "manual" });
+      return reply.headers.get("location");
+    },
+    /** Comes back from Klarna to the shop. */
+    async comeBack(location) {
+      const url = new URL(location);
+      return request(url.pathname + url.search).catch(() => null);
+    },
+    async status(order) {
+      return world.db("SELECT status FROM checkout_sessions WHERE id = ?", [order.id])[0]?.status;
+    },
+  };
+  return me;
+}
+
+export { waitUntil, root };

@@ -1,0 +1,4 @@
+// @vitest-environment jsdom
+import { describeComponentTests } from "./component-tests";
+
+describeComponentTests("jsdom", /jsdom/);

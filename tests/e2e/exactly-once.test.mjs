@@ -1,0 +1,183 @@
+// Exactly once under crashes and faults, end to end: partner-server against the standalone
+// simulator through a fault proxy, killed at chosen points. Klarna's books (the simulator's
+// state) must equal the database's: no transaction twice, none lost, every order settled by
+// itself. `npm run chaos` runs the long version of the same (RELIABILITY.md).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startWorld, waitUntil } from "../chaos/world.mjs";
+import { runCheckouts, killPointCase } from "../chaos/scenarios.mjs";
+
+const onAuthorize = (...faults) => {
+  let n = 0;
+  return ({ path }) => (path.endsWith("/payment/authorize") ? faults[n++] ?? null : null);
+};
+
+test("a lost approval, then a 429 on its repeat: still one transaction, recorded", async () => {
+  const world = await startWorld({ plan: onAuthorize("lostReply", "rateLimited") });
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time", "approve");
+    const lost = await shopper.click(order);
+    assert.equal(lost.status, 502, JSON.stringify(lost.body));
+    const limited = await shopper.click(order);
+    assert.equal(limited.status, 429, "Klarna's 429 proves nothing: the attempt stays open");
+    const third = await shopper.click(order);
+    assert.equal(third.status, 200, JSON.stringify(third.body));
+    assert.equal(third.body.payment_transaction_response.result, "APPROVED");
+    const atKlarna = (await world.klarnaTransactions()).get(order.id);
+    assert.equal(atKlarna.length, 1, "Klarna authorized once");
+    assert.deepEqual(world.db("SELECT id FROM transactions WHERE session_id = ?", [order.id]).map((r) => r.id), atKlarna);
+    const keys = world.db("SELECT id, tries FROM attempts WHERE session_id = ?", [order.id]);
+    assert.deepEqual(keys.map((k) => k.tries), [3], "one Klarna key, sent three times");
+  } finally {
+    await world.stop();
+  }
+});
+
+test("past Klarna's idempotency window an unknown attempt goes to an operator, never repeated blind", async () => {
+  const operator = "chaos-operator-key-0123456789";
+  const world = await startWorld({
+    plan: onAuthorize("lostReply"),
+    backendArgs: ["--idempotency-window-ms", "500", "--operator-key", operator],
+  });
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time", "approve");
+    assert.equal((await shopper.click(order)).status, 502);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Klarna's window passed too: a repeat now would be a second payment.
+    await world.control("/clock", { advance_minutes: 25 * 60 });
+    const calls = world.proxy.calls();
+    const click = await shopper.click(order);
+    assert.equal(click.status, 409);
+    assert.equal(click.body.error_code, "ORDER_UNDER_REVIEW");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(world.proxy.calls(), calls, "nothing was sent to Klarna, by the click or the sweeper");
+    assert.equal(await shopper.status(order), "NEEDS_REVIEW");
+    const reviews = await (await fetch(`${world.backend.url}/operator/reviews`, { headers: { authorization: `Bearer ${operator}` } })).json();
+    assert.deepEqual(reviews.map((r) => r.order_id), [order.id]);
+    const [transaction] = (await world.klarnaTransactions()).get(order.id);
+    const resolved = await fetch(`${world.backend.url}/operator/orders/${order.id}/resolve`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+      body: JSON.stringify({ transaction_id: transaction, amount: 11800 }),
+    });
+    assert.equal(resolved.status, 204);
+    assert.equal(await shopper.status(order), "AUTHORIZED");
+    assert.equal((await world.klarnaTransactions()).get(order.id).length, 1);
+  } finally {
+    await world.stop();
+  }
+});
+
+test("killed after Klarna approved and before the commit: the shopper's retry is answered at once, once", async () => {
+  const world = await startWorld();
+  try {
+    await world.restartBackend({ PARTNER_KILL_AT: "after-klarna-before-commit" });
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time", "approve");
+    const crashed = await shopper.click(order);
+    assert.equal(crashed.status, 0, "the backend died mid-request");
+    await world.restartBackend();
+    const started = Date.now();
+    const retry = await shopper.click(order);
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+    assert.equal((await world.klarnaTransactions()).get(order.id).length, 1);
+    assert.equal(await shopper.status(order), "AUTHORIZED");
+  } finally {
+    await world.stop();
+  }
+});
+
+test("killed after Klarna approved and before the commit, and nobody clicks again: the sweeper finishes it", async () => {
+  const world = await startWorld();
+  try {
+    await world.restartBackend({ PARTNER_KILL_AT: "after-klarna-before-commit" });
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time", "approve");
+    assert.equal((await shopper.click(order)).status, 0);
+    await world.restartBackend();
+    await waitUntil("the sweeper to record the approval", async () => (await shopper.status(order)) === "AUTHORIZED", 8_000);
+    assert.equal((await world.klarnaTransactions()).get(order.id).length, 1);
+  } finally {
+    await world.stop();
+  }
+});
+
+test("a journey approved while the backend is down, its webhooks never delivered, is collected by itself", async () => {
+  const world = await startWorld();
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time");
+    const click = await shopper.click(order);
+    assert.equal(click.status, 200);
+    await world.control("/deliveries/hold", {});
+    await world.killBackend();
+    await shopper.approve(click.body.payment_request.payment_request_id);
+    await world.restartBackend();
+    // The shopper does not come back and no webhook arrives: the backend asks Klarna.
+    await waitUntil("the order to be authorized", async () => (await shopper.status(order)) === "AUTHORIZED", 8_000);
+    assert.equal((await world.klarnaTransactions()).get(order.id).length, 1);
+  } finally {
+    await world.stop();
+  }
+});
+
+test("a payment request Klarna no longer knows lets the order move on", async () => {
+  const world = await startWorld();
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time");
+    const first = await shopper.click(order);
+    assert.equal(first.status, 200);
+    const forgotten = first.body.payment_request.payment_request_id;
+    await world.control("/reset", {});
+    const again = await shopper.click(order);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.payment_transaction_response.result, "STEP_UP_REQUIRED");
+    const [gone] = world.db("SELECT gone, next_poll_at FROM payment_requests WHERE id = ?", [forgotten]);
+    assert.deepEqual(gone, { gone: 1, next_poll_at: null }, "forgotten, and no longer read from Klarna");
+  } finally {
+    await world.stop();
+  }
+});
+
+test("a webhook whose sender hangs up is still handled, at once", async () => {
+  const slowFinal = ({ path, n }) => (path.endsWith("/payment/authorize") && n > 1 ? "slow" : null);
+  const world = await startWorld({ plan: slowFinal, simArgs: ["--webhook-timeout-ms", "150"] });
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time");
+    const click = await shopper.click(order);
+    await shopper.approve(click.body.payment_request.payment_request_id);
+    // The shopper does not come back: only the COMPLETED webhook tells the backend.
+    await waitUntil("the order to be authorized", async () => (await shopper.status(order)) === "AUTHORIZED", 6_000);
+    const deliveries = (await world.control("/deliveries")).deliveries.filter((d) => d.event_type.endsWith("completed"));
+    assert.ok(deliveries.some((d) => d.acknowledged), "acknowledged before the slow work, not timed out");
+  } finally {
+    await world.stop();
+  }
+});
+
+test("kill points: a crash anywhere in a checkout loses and doubles nothing", async () => {
+  for (const point of ["before-klarna-call", "after-commit-before-reply", "during-final-authorization", "webhook-before-order-update"]) {
+    const result = await killPointCase(point, { returning: point !== "webhook-before-order-update" });
+    assert.deepEqual([result.doubles, result.lost, result.unsettled], [[], [], []], `${point}: ${JSON.stringify(result)}`);
+    assert.equal(result.klarnaTransactions, result.databaseTransactions, point);
+  }
+});
+
+test("50 checkouts through 5% 500s, 2% timeouts, 2% 429s, 1% malformed and 5% lost replies: Klarna's books equal ours", async () => {
+  const world = await startWorld({
+    plan: (await import("../chaos/proxy.mjs")).randomPlan({ http500: 0.05, timeout: 0.02, rateLimited: 0.02, malformed: 0.01, lostReply: 0.05, slow: 0.05 }, 7),
+  });
+  try {
+    const orders = await runCheckouts(world, 50, { concurrency: 8 });
+    const result = await world.reconcile(orders);
+    assert.deepEqual([result.doubles, result.lost, result.phantoms, result.unsettled], [[], [], [], []], JSON.stringify(result));
+    assert.ok(result.klarnaTransactions > 40, `only ${result.klarnaTransactions} of 50 paid`);
+  } finally {
+    await world.stop();
+  }
+});
