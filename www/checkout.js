@@ -107,6 +107,13 @@ async function main() {
     locale: "en-US",
     intents: choice.flow === "token_only" ? ["SUBSCRIBE"] : ["PAY"],
   });
+  if (presentation.instruction === "HIDE_KLARNA") {
+    // Klarna says not to offer it for this purchase: no button at all.
+    document.body.dataset.klarna = "hidden";
+    show("Klarna is not available for this purchase.", "HIDE_KLARNA");
+    document.body.dataset.ready = "true";
+    return;
+  }
   const klarna = buttonConfig("/api/authorize-payment")
     .initiationMode(choice.mode)
     .handoff(choice.handoff)

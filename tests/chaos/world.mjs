@@ -184,7 +184,9 @@ function shopper(world) {
     },
     /** Approves the journey of a step-up reply; resolves with the return URL Klarna sends the shopper to. */
     async approve(paymentRequestId) {
-      const reply = await fetch(`${world.simBrowser}/journey/${encodeURIComponent(paymentRequestId)}/approve`, { method: "POST", redirect: "manual" });
+      // Klarna's journey URL: <browser host>/eu/requests/<the id's UUID>/start.
+      const journey = `${world.simBrowser}/eu/requests/${paymentRequestId.split(":").pop()}/start`;
+      const reply = await fetch(`${journey}/approve`, { method: "POST", redirect: "manual" });
       return reply.headers.get("location");
     },
     /** Comes back from Klarna to the shop. */

@@ -144,7 +144,7 @@ test("a one-time purchase steps up in a pop-up and is authorized once", async ()
 
 test("a one-time purchase steps up by redirect", async () => {
   const page = await checkout({ flow: "one_time", mode: "REDIRECT" });
-  await Promise.all([page.waitForURL(/\/klarna-sim\/journey\//), page.click("[data-klarna-button]")]);
+  await Promise.all([page.waitForURL(/\/klarna-sim\/eu\/requests\/[0-9a-f-]+\/start$/), page.click("[data-klarna-button]")]);
   await page.click("button[data-action=approve]");
   assert.equal(await finish(page), "AUTHORIZED");
   assert.equal(order(page.orderId).transactions.length, 1);
@@ -299,7 +299,7 @@ test("the webhook arrives before the shopper returns", async () => {
     await returned;
     await route.continue();
   });
-  await Promise.all([page.waitForURL(/\/klarna-sim\/journey\//), page.click("[data-klarna-button]")]);
+  await Promise.all([page.waitForURL(/\/klarna-sim\/eu\/requests\/[0-9a-f-]+\/start$/), page.click("[data-klarna-button]")]);
   await page.click("button[data-action=approve]");
   await sim("/_sim/deliveries/release", {});
   await waitUntil("the webhook to finish the order", () => order(id).session.status === "AUTHORIZED");
@@ -533,4 +533,17 @@ test("the Partner's interoperability token is forwarded unaltered; a malformed o
   const [call] = await klarnaCalls(session.id);
   assert.equal(call.interoperability_token, token);
   assert.equal(call.network_session_token, null, "no SDK token when the browser sent none");
+});
+
+test("when Klarna's presentation says HIDE_KLARNA the demo shows no button", async () => {
+  await sim("/_sim/presentation", { instruction: "HIDE_KLARNA" });
+  try {
+    const page = await checkout({ flow: "one_time", mode: "POPUP" });
+    assert.equal(await page.getAttribute("body", "data-klarna"), "hidden");
+    assert.equal(await page.locator("[data-klarna-button]").count(), 0);
+    assert.equal(await page.getAttribute("#notice", "data-error-code"), "HIDE_KLARNA");
+    await page.context().close();
+  } finally {
+    await sim("/_sim/presentation", { instruction: null });
+  }
 });

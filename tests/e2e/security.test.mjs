@@ -61,7 +61,7 @@ function shopper() {
 
 /** Approves a step-up journey the way the shopper's browser would, on the shop's origin. */
 async function approve(shopperClient, paymentRequestId) {
-  const reply = await fetch(`${server.url}/klarna-sim/journey/${encodeURIComponent(paymentRequestId)}/approve`, {
+  const reply = await fetch(`${server.url}/klarna-sim/eu/requests/${paymentRequestId.split(":").pop()}/start/approve`, {
     method: "POST",
     redirect: "manual",
   });
@@ -235,7 +235,8 @@ test("journey pages are served hardened: no inline script, framing and posting o
   const buyer = shopper();
   const order = await buyer.order("one_time");
   const { body } = await buyer.click(order);
-  const url = `${server.url}/klarna-sim/journey/${encodeURIComponent(body.payment_request.payment_request_id)}?mode=popup&origin=${encodeURIComponent("https://evil.example")}`;
+  const journey = body.payment_request.state_context.customer_interaction.payment_request_url;
+  const url = `${journey}?mode=popup&origin=${encodeURIComponent("https://evil.example")}`;
   const page = await fetch(url);
   const csp = page.headers.get("content-security-policy") ?? "";
   assert.match(csp, /frame-ancestors [^;]*127\.0\.0\.1/);

@@ -26,7 +26,7 @@ const { KlarnaSDK } = await import(${JSON.stringify(`${sim.url}/web-sdk/v2/klarn
 const Klarna = await KlarnaSDK({ clientId: "klarna_test_client_e2e" });
 window.events = [];
 for (const name of ["complete", "abort", "error"]) {
-  Klarna.Payment.on(name, (payload) => { window.events.push({ name, code: payload?.errorCode ?? null, message: payload?.message ?? null, state: payload?.state ?? null }); });
+  Klarna.Payment.on(name, (payload) => { window.events.push({ name, code: payload?.errorCode ?? null, message: payload?.message ?? null, state: payload?.state ?? null, id: payload?.paymentRequestId ?? null }); });
 }
 const options = ${JSON.stringify(options)};
 async function initiate(params) {
@@ -37,10 +37,17 @@ async function initiate(params) {
   const reply = await fetch(options.foreignReturn ? "/api/authorize?foreignReturn=1" : "/api/authorize", { method: "POST", body: JSON.stringify(params) });
   const body = await reply.json();
   const request = body.payment_request;
-  if (request) return options.handoff === "url" ? { paymentRequestUrl: request.state_context.customer_interaction.payment_request_url } : { paymentRequestId: request.payment_request_id };
+  const url = request?.state_context.customer_interaction.payment_request_url;
+  if (request && options.handoff === "rewritten") return { paymentRequestUrl: url.replace("127.0.0.1", "localhost") };
+  if (request) return options.handoff === "url" ? { paymentRequestUrl: url } : { paymentRequestId: request.payment_request_id };
   return { returnUrl: "/return?approved=1" };
 }
 const presentation = await Klarna.Payment.presentation({ amount: 11800, currency: "USD", locale: "en-US" });
+window.presentation = {
+  instruction: presentation.instruction,
+  options: presentation.paymentOptions.map((option) => [option.paymentOptionId, typeof option.paymentButton.component]),
+  older: typeof presentation.paymentButton.component,
+};
 presentation.paymentButton.component({ initiate, initiationMode: options.mode, shape: "pill" }).mount("#klarna-button-container");
 document.querySelector("#own").addEventListener("click", () => Klarna.Payment.initiate(initiate, { initiationMode: options.mode }));
 document.body.dataset.ready = "1";
@@ -118,7 +125,7 @@ test("the button steps up in a pop-up and returns to the shop on approval", asyn
 
 test("REDIRECT leaves the page for the journey; a decline comes back with its state", async () => {
   const tab = await open({ mode: "REDIRECT", handoff: "url" });
-  await Promise.all([tab.waitForURL(/\/journey\//), tab.click("[data-klarna-button]")]);
+  await Promise.all([tab.waitForURL(/\/eu\/requests\/[0-9a-f-]+\/start$/), tab.click("[data-klarna-button]")]);
   await Promise.all([tab.waitForURL(/\/return\?/), tab.click("button[data-action=decline]")]);
   assert.equal(new URL(tab.url()).searchParams.get("state"), "DECLINED");
   await tab.context().close();
@@ -186,4 +193,48 @@ test("the journey posts its result only to the origin registered with the paymen
   assert.deepEqual(await tab.evaluate(() => window.events), []);
   assert.equal(await tab.locator("[data-klarna-button]").getAttribute("aria-busy"), "true");
   await tab.context().close();
+});
+
+test("the SDK refuses a payment request URL the simulator did not issue", async () => {
+  const tab = await open({ mode: "POPUP", handoff: "rewritten" });
+  let popups = 0;
+  tab.on("popup", () => (popups += 1));
+  await tab.click("[data-klarna-button]");
+  await tab.waitForFunction(() => window.events.length > 0);
+  const events = await tab.evaluate(() => window.events);
+  assert.deepEqual(events.map((e) => [e.name, e.code]), [["error", "INVALID_PAYMENT_REQUEST_URL"]]);
+  assert.equal(popups, 0, "the journey opened from a rewritten URL");
+  assert.equal(await tab.locator("[data-klarna-button]").isEnabled(), true);
+  await tab.context().close();
+});
+
+test("leaving the journey aborts and leaves the payment request SUBMITTED", async () => {
+  const tab = await open({ mode: "POPUP" });
+  const [popup] = await Promise.all([tab.waitForEvent("popup"), tab.click("[data-klarna-button]")]);
+  await popup.click("button[data-action=cancel]");
+  await tab.waitForFunction(() => window.events.length > 0);
+  const events = await tab.evaluate(() => window.events);
+  assert.deepEqual(events.map((e) => [e.name, e.state]), [["abort", "SUBMITTED"]]);
+  const state = await simJson("/_sim/state");
+  assert.equal(state.requests[events[0].id].request.state, "SUBMITTED");
+  await tab.context().close();
+});
+
+test("presentation comes in the latest shape and the older one, and can say HIDE_KLARNA", async () => {
+  const tab = await open({ mode: "POPUP" });
+  assert.deepEqual(await tab.evaluate(() => window.presentation), {
+    instruction: "SHOW_KLARNA",
+    options: [["klarna-sim-pay-later", "function"]],
+    older: "function",
+  });
+  await tab.context().close();
+  const put = (instruction) => fetch(`${api}/_sim/presentation`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ instruction }) });
+  assert.equal((await put("HIDE_KLARNA")).status, 200);
+  try {
+    const hidden = await open({ mode: "POPUP" });
+    assert.deepEqual(await hidden.evaluate(() => window.presentation), { instruction: "HIDE_KLARNA", options: [], older: "function" });
+    await hidden.context().close();
+  } finally {
+    await put(null);
+  }
 });

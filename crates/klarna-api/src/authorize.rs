@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// Headers of the Authorize call (spec B2).
@@ -193,8 +193,9 @@ pub struct SupplementaryPurchaseData {
     /// The shopper, as the partner knows them (schema not published; passed through).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Value>,
-    /// Shipping details (schema not published; passed through).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Shipping details (schema not published; passed through). Read from an array or from a
+    /// single object, as clients send either; written as an array.
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub shipping: Vec<Value>,
     /// A flat billing address, as some clients send it (schema not published; passed through).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,6 +206,15 @@ pub struct SupplementaryPurchaseData {
     /// Subscriptions; required for `payment:customer_not_present` tokens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<Subscription>,
+}
+
+/// An array, or one value standing for an array of one (`null`: none).
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Value>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Array(values) => values,
+        Value::Null => Vec::new(),
+        one => alloc::vec![one],
+    })
 }
 
 /// One line of the purchase.
@@ -327,9 +337,14 @@ impl AuthorizeResponse {
         if let Some(token) = self.customer_token_response.as_mut() {
             token.customer_token = None;
         }
-        if let Some(context) = self.payment_request.as_mut().and_then(|r| r.state_context.as_mut()) {
-            context.customer_token = None;
-            context.klarna_network_session_token = None;
+        if let Some(request) = self.payment_request.as_mut() {
+            request.klarna_network_session_token = None;
+            request.klarna_customer = None;
+            if let Some(context) = request.state_context.as_mut() {
+                context.customer_token = None;
+                context.klarna_network_session_token = None;
+                context.klarna_customer = None;
+            }
         }
         self
     }
@@ -377,8 +392,9 @@ pub struct CustomerTokenResponse {
     pub customer_token: Option<CustomerToken>,
 }
 
-/// A Klarna customer token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A Klarna customer token. Read from an object (current docs) or a bare string (the seed,
+/// and `klarnaCustomer.customerToken` in the SDK typedoc); written as an object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerToken {
     /// The token itself, `krn:customer-token:…`; sent later in `Klarna-Customer-Token`.
     pub customer_token: String,
@@ -388,6 +404,40 @@ pub struct CustomerToken {
     /// What the token may be used for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<TokenScope>,
+}
+
+/// The two wire forms of a customer token.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CustomerTokenWire {
+    Bare(String),
+    Object {
+        customer_token: String,
+        #[serde(default)]
+        customer_token_reference: Option<String>,
+        #[serde(default)]
+        scopes: Vec<TokenScope>,
+    },
+}
+
+impl<'de> Deserialize<'de> for CustomerToken {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match CustomerTokenWire::deserialize(deserializer)? {
+            CustomerTokenWire::Bare(customer_token) => {
+                Self { customer_token, customer_token_reference: None, scopes: Vec::new() }
+            }
+            CustomerTokenWire::Object { customer_token, customer_token_reference, scopes } => {
+                Self { customer_token, customer_token_reference, scopes }
+            }
+        })
+    }
+}
+
+/// `klarna_customer`: where some pages put the customer token after COMPLETED.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KlarnaCustomer {
+    /// The token (a bare string in the SDK typedoc, an object elsewhere). A secret.
+    pub customer_token: CustomerToken,
 }
 
 /// The state of a payment request.
@@ -478,9 +528,16 @@ pub struct PaymentRequest {
     /// When the request lapses (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// How the shopper reaches the journey.
+    /// How the shopper reaches the journey, and after COMPLETED the tokens (in most forms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_context: Option<StateContext>,
+    /// After COMPLETED, in the form a plugin maintained for Klarna reads: the network session
+    /// token at the top level. A secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klarna_network_session_token: Option<String>,
+    /// After COMPLETED, in that same form: the customer token at the top level. A secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klarna_customer: Option<KlarnaCustomer>,
 }
 
 impl PaymentRequest {
@@ -511,6 +568,10 @@ pub struct StateContext {
     /// After COMPLETED, when a token was requested: the customer token. A secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_token: Option<CustomerToken>,
+    /// After COMPLETED, in the older hosted-checkout form: `klarna_customer.customer_token`.
+    /// A secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub klarna_customer: Option<KlarnaCustomer>,
 }
 
 /// `payment_request.state_context.customer_interaction`.
@@ -612,6 +673,78 @@ mod tests {
         let stripped = serde_json::to_string(&with_context.without_customer_token()).unwrap();
         assert!(!stripped.contains("secret") && stripped.contains("krn:r"), "{stripped}");
         assert!(public.contains(r#""customer_token_response":{"result":"APPROVED"}"#), "{public}");
+    }
+
+    #[test]
+    fn a_customer_token_reads_as_an_object_or_a_bare_string() {
+        let object: AuthorizeResponse = serde_json::from_str(
+            r#"{"customer_token_response":{"result":"APPROVED","customer_token":
+                {"customer_token":"krn:customer-token:eu1:a","customer_token_reference":"r","scopes":["payment:customer_present"]}}}"#,
+        )
+        .unwrap();
+        let bare: AuthorizeResponse = serde_json::from_str(
+            r#"{"customer_token_response":{"result":"APPROVED","customer_token":"krn:customer-token:eu1:a"}}"#,
+        )
+        .unwrap();
+        let token = |reply: AuthorizeResponse| reply.customer_token_response.unwrap().customer_token.unwrap();
+        let (object, bare) = (token(object), token(bare));
+        assert_eq!(
+            (object.customer_token.as_str(), object.scopes.as_slice()),
+            ("krn:customer-token:eu1:a", &[TokenScope::CustomerPresent][..])
+        );
+        assert_eq!(
+            bare,
+            CustomerToken {
+                customer_token: "krn:customer-token:eu1:a".into(),
+                customer_token_reference: None,
+                scopes: Vec::new()
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&bare).unwrap(),
+            serde_json::json!({"customer_token": "krn:customer-token:eu1:a"})
+        );
+        for bad in [r#"7"#, r#"{"scopes":[]}"#, r#"["krn:x"]"#] {
+            assert!(serde_json::from_str::<CustomerToken>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shipping_reads_as_an_object_or_an_array() {
+        let read = |shipping: &str| {
+            let json = alloc::format!(r#"{{"purchase_reference":"p","shipping":{shipping}}}"#);
+            serde_json::from_str::<SupplementaryPurchaseData>(&json).unwrap().shipping
+        };
+        let one = serde_json::json!({"recipient": {"given_name": "A"}, "address": {"country": "SE"}});
+        assert_eq!(read(&alloc::format!("{one}")), core::slice::from_ref(&one));
+        assert_eq!(read(&alloc::format!("[{one},{one}]")).len(), 2);
+        assert!(read("null").is_empty());
+        assert!(serde_json::from_str::<SupplementaryPurchaseData>("{}").unwrap().shipping.is_empty());
+        let written = serde_json::to_value(SupplementaryPurchaseData {
+            shipping: alloc::vec![one.clone()],
+            ..Default::default()
+        });
+        assert_eq!(written.unwrap(), serde_json::json!({"shipping": [one]}));
+    }
+
+    #[test]
+    fn stripping_removes_the_tokens_from_every_place() {
+        let reply: AuthorizeResponse = serde_json::from_str(
+            r#"{"customer_token_response":{"result":"APPROVED","customer_token":"krn:secret-a"},
+                "payment_request":{"payment_request_id":"krn:r","klarna_network_session_token":"krn:secret-b",
+                  "klarna_customer":{"customer_token":"krn:secret-c"},
+                  "state_context":{"klarna_network_session_token":"krn:secret-d","customer_token":"krn:secret-e",
+                    "klarna_customer":{"customer_token":{"customer_token":"krn:secret-f"}},
+                    "customer_interaction":{"payment_request_url":"https://pay.example/eu/requests/r/start"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            reply.payment_request.as_ref().unwrap().tokens().network_session_token.as_deref(),
+            Some("krn:secret-d")
+        );
+        let stripped = serde_json::to_string(&reply.without_customer_token()).unwrap();
+        assert!(!stripped.contains("secret"), "{stripped}");
+        assert!(stripped.contains("krn:r") && stripped.contains("/requests/r/start"), "{stripped}");
     }
 
     #[test]

@@ -14,13 +14,15 @@ extern crate alloc;
 pub mod authorize;
 pub mod error;
 pub mod outcome;
+pub mod tokens;
 pub mod transaction;
 pub mod webhook;
 
 pub use authorize::{
-    AuthorizationResult, AuthorizeRequest, AuthorizeResponse, CustomerToken, CustomerTokenResponse, PaymentRequest,
-    PaymentRequestState, PaymentTransaction, PaymentTransactionResponse, TokenScope,
+    AuthorizationResult, AuthorizeRequest, AuthorizeResponse, CustomerToken, CustomerTokenResponse, KlarnaCustomer,
+    PaymentRequest, PaymentRequestState, PaymentTransaction, PaymentTransactionResponse, TokenScope,
 };
-pub use error::{ErrorBody, ErrorType, ValidationError};
+pub use error::{ErrorBody, ErrorType, FieldError, ValidationError};
 pub use outcome::{decide, InvalidReply, Notice, Outcome, OutcomeKind};
-pub use webhook::{WebhookEvent, WebhookMetadata};
+pub use tokens::{tokens_in, Tokens};
+pub use webhook::{SignatureEncoding, WebhookEvent, WebhookMetadata};

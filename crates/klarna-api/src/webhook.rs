@@ -1,7 +1,9 @@
 //! Klarna's signed webhooks (spec B5): the envelope and the signature.
 //!
-//! The signature is the HMAC-SHA256 of the raw body with the signing key, base64-encoded, in
-//! `Klarna-Signature`; `Klarna-Signing-Key-Id` names the key.
+//! The signature is the HMAC-SHA256 of the raw body with the signing key, in
+//! `Klarna-Signature`; `Klarna-Signing-Key-Id` names the key. Klarna does not document the
+//! digest's encoding: a plugin maintained for Klarna compares lowercase hex, other code uses
+//! base64. [`sign`] writes hex, [`sign_with`] either; [`verify`] accepts both.
 
 use alloc::string::String;
 use base64::Engine;
@@ -11,7 +13,7 @@ use sha2::Sha256;
 
 /// Webhook headers.
 pub mod headers {
-    /// Base64 HMAC-SHA256 of the raw body.
+    /// HMAC-SHA256 of the raw body, hex or base64.
     pub const SIGNATURE: &str = "Klarna-Signature";
     /// The id of the signing key used.
     pub const SIGNING_KEY_ID: &str = "Klarna-Signing-Key-Id";
@@ -62,18 +64,70 @@ fn mac(signing_key: &[u8]) -> Hmac<Sha256> {
     }
 }
 
-/// The `Klarna-Signature` of `body`: base64 of HMAC-SHA256 with `signing_key`.
-pub fn sign(signing_key: &[u8], body: &[u8]) -> String {
-    let mut mac = mac(signing_key);
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+/// How the digest is written in `Klarna-Signature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureEncoding {
+    /// Lowercase hexadecimal, 64 characters (what a plugin maintained for Klarna compares).
+    #[default]
+    Hex,
+    /// Standard base64 with padding, 44 characters.
+    Base64,
 }
 
-/// Whether `signature` (base64) is the HMAC-SHA256 of `body` with `signing_key`.
+/// The `Klarna-Signature` of `body` in lowercase hex: HMAC-SHA256 with `signing_key`.
+pub fn sign(signing_key: &[u8], body: &[u8]) -> String {
+    sign_with(signing_key, body, SignatureEncoding::Hex)
+}
+
+/// The `Klarna-Signature` of `body` in `encoding`.
+pub fn sign_with(signing_key: &[u8], body: &[u8], encoding: SignatureEncoding) -> String {
+    let mut mac = mac(signing_key);
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    match encoding {
+        SignatureEncoding::Hex => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            let mut hex = String::with_capacity(64);
+            for byte in digest {
+                for nibble in [byte >> 4, byte & 0x0f] {
+                    hex.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+                }
+            }
+            hex
+        }
+        SignatureEncoding::Base64 => base64::engine::general_purpose::STANDARD.encode(digest),
+    }
+}
+
+/// The 32 bytes of a 64-character hex digest (either case).
+fn from_hex(text: &str) -> Option<[u8; 32]> {
+    let digits = text.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let value = |digit: u8| char::from(digit).to_digit(16).and_then(|v| u8::try_from(v).ok());
+    let mut bytes = [0u8; 32];
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = match pair {
+            [high, low] => (value(*high)?, value(*low)?),
+            _ => return None,
+        };
+        *byte = (high << 4) | low;
+    }
+    Some(bytes)
+}
+
+/// Whether `signature` (hex or base64) is the HMAC-SHA256 of `body` with `signing_key`.
 /// The comparison is constant-time.
 pub fn verify(signing_key: &[u8], body: &[u8], signature: &str) -> bool {
-    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
-        return false;
+    let signature = signature.trim();
+    let expected = match from_hex(signature) {
+        Some(bytes) => bytes.to_vec(),
+        None => match base64::engine::general_purpose::STANDARD.decode(signature) {
+            Ok(bytes) => bytes,
+            Err(_) => return false,
+        },
     };
     let mut mac = mac(signing_key);
     mac.update(body);
@@ -84,24 +138,34 @@ pub fn verify(signing_key: &[u8], body: &[u8], signature: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+    const RFC_4231_2: &str = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+
     #[test]
-    fn signs_like_rfc_4231_case_2() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let signature = sign(b"Jefe", b"what do ya want for nothing?");
-        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&signature).unwrap();
-        let hex: String = bytes.iter().map(|b| alloc::format!("{b:02x}")).collect();
-        assert_eq!(hex, expected);
+    fn signs_like_rfc_4231_case_2_in_hex_and_base64() {
+        assert_eq!(sign(b"Jefe", b"what do ya want for nothing?"), RFC_4231_2);
+        let encoded = sign_with(b"Jefe", b"what do ya want for nothing?", SignatureEncoding::Base64);
+        assert_eq!(encoded, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+        assert_eq!(from_hex(RFC_4231_2).map(|b| base64::engine::general_purpose::STANDARD.encode(b)), Some(encoded));
     }
 
     #[test]
-    fn verifies_only_the_right_signature() {
+    fn verifies_either_encoding_and_only_the_right_signature() {
         let body = br#"{"metadata":{},"payload":{}}"#;
-        let signature = sign(b"key-1", body);
-        assert!(verify(b"key-1", body, &signature));
-        assert!(!verify(b"key-2", body, &signature));
-        assert!(!verify(b"key-1", b"{}", &signature));
-        assert!(!verify(b"key-1", body, "not base64!"));
-        assert!(!verify(b"key-1", body, ""));
+        for encoding in [SignatureEncoding::Hex, SignatureEncoding::Base64] {
+            let signature = sign_with(b"key-1", body, encoding);
+            assert!(verify(b"key-1", body, &signature), "{encoding:?}");
+            assert!(verify(b"key-1", body, &alloc::format!(" {signature}\t")), "{encoding:?} with spaces");
+            assert!(!verify(b"key-2", body, &signature), "{encoding:?}");
+            assert!(!verify(b"key-1", b"{}", &signature), "{encoding:?}");
+        }
+        let hex = sign(b"key-1", body);
+        assert!(verify(b"key-1", body, &hex.to_ascii_uppercase()), "upper-case hex");
+        let mut wrong = hex.clone();
+        wrong.replace_range(63.., if hex.ends_with('0') { "1" } else { "0" });
+        assert!(!verify(b"key-1", body, &wrong));
+        for bad in ["not base64!", "", "zz", &hex[..62], "g".repeat(64).as_str()] {
+            assert!(!verify(b"key-1", body, bad), "{bad}");
+        }
     }
 }

@@ -5,11 +5,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use klarna_api::{ErrorBody, ErrorType, ValidationError};
 
+use crate::dialect::{Dialect, Rendered};
+
 /// An error reply in Klarna's shape; every handler returns `Result<_, ApiError>`.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    body: ErrorBody,
+    body: Box<ErrorBody>,
     /// `Retry-After`, in seconds, on a 429.
     retry_after: Option<u32>,
 }
@@ -17,7 +19,7 @@ pub struct ApiError {
 impl ApiError {
     fn new(status: StatusCode, error_type: ErrorType, code: &str, message: impl Into<String>) -> Self {
         let body = ErrorBody::new(uuid::Uuid::new_v4().to_string(), error_type, code, message.into());
-        Self { status, body, retry_after: None }
+        Self { status, body: Box::new(body), retry_after: None }
     }
 
     /// The HTTP status.
@@ -25,9 +27,19 @@ impl ApiError {
         self.status
     }
 
-    /// The body as JSON.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.body).unwrap_or_default()
+    /// The body as JSON, in `dialect`.
+    pub fn to_json(&self, dialect: Dialect) -> serde_json::Value {
+        serde_json::to_value(dialect.error(&self.body)).unwrap_or_default()
+    }
+
+    /// The reply in `dialect`, final (the dialect layer leaves it alone).
+    pub fn into_response_in(self, dialect: Dialect) -> Response {
+        let mut response = (self.status, Json(self.to_json(dialect))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response.extensions_mut().insert(Rendered);
+        response
     }
 
     /// 400 `VALIDATION_ERROR` naming the refused input.
@@ -39,7 +51,7 @@ impl ApiError {
             "VALIDATION_ERROR",
             format!("Invalid request: {parameter}: {reason}"),
         );
-        error.body.validation_errors.push(ValidationError { parameter, reason });
+        error.body.validation_errors.push(ValidationError { parameter, reason, doc_url: None });
         error
     }
 
@@ -117,12 +129,15 @@ impl ApiError {
     }
 }
 
+/// In the standard dialect; the dialect layer of the partner API renders it again in the
+/// call's dialect, from the body left in the reply's extensions.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(&*self.body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        response.extensions_mut().insert(*self.body);
         response
     }
 }

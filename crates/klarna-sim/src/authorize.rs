@@ -12,11 +12,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use klarna_api::authorize::headers::{
     CUSTOMER_TOKEN, IDEMPOTENCY_KEY, INTEGRATION_METADATA, INTEROPERABILITY_TOKEN, NETWORK_SESSION_TOKEN,
     PARTNER_CORRELATION_ID,
 };
-use klarna_api::authorize::{InteractionMethod, StepUpMode};
+use klarna_api::authorize::{Capture, InteractionMethod, StepUpMode};
 use klarna_api::AuthorizationResult::{self, Approved, Declined, StepUpRequired};
 use klarna_api::{
     AuthorizeRequest, AuthorizeResponse, CustomerTokenResponse, PaymentTransaction, PaymentTransactionResponse,
@@ -26,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api_error::ApiError;
 use crate::body::JsonBody;
+use crate::dialect::{CallDialect, Dialect, Rendered};
 use crate::scenario::{self, Fault, Lost, Scenario};
 use crate::state::{self, AuthorizeCall, NewRequest, PendingToken, Replay, State as SimState};
 use crate::{clock, Sim};
@@ -64,8 +66,8 @@ struct Answer {
 }
 
 impl Answer {
-    fn refused(error: ApiError, scenario: Option<String>) -> Self {
-        Self { response: error.into_response(), handling: "refused", scenario }
+    fn refused(error: ApiError, dialect: Dialect, scenario: Option<String>) -> Self {
+        Self { response: error.into_response_in(dialect), handling: "refused", scenario }
     }
 }
 
@@ -73,6 +75,7 @@ impl Answer {
 pub async fn authorize(
     State(sim): State<Sim>,
     Path(account): Path<String>,
+    Extension(call_dialect): Extension<CallDialect>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Response {
@@ -91,7 +94,7 @@ pub async fn authorize(
         handling: String::new(),
         status: 0,
     };
-    let answer = answer(&sim, &account, &headers, &body).await;
+    let answer = answer(&sim, &account, call_dialect, &headers, &body).await;
     call.scenario = answer.scenario;
     call.handling = answer.handling.to_owned();
     call.status = answer.response.status().as_u16();
@@ -100,15 +103,23 @@ pub async fn authorize(
     answer.response
 }
 
-async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) -> Answer {
+async fn answer(sim: &Sim, account: &str, call_dialect: CallDialect, headers: &HeaderMap, body: &JsonBody) -> Answer {
     let parsed: Result<AuthorizeRequest, ApiError> = body.parse();
+    // The dialect: the header's, else a `sim-dialect:` word's, else the account's or the simulator's.
+    let word = parsed.as_ref().ok().and_then(|request| scenario::word_in(request, "sim-dialect:"));
+    let dialect = match word.filter(|_| !call_dialect.from_header).map(str::parse::<Dialect>) {
+        None => call_dialect.dialect,
+        Some(Ok(dialect)) => dialect,
+        Some(Err(problem)) => {
+            let error = ApiError::validation("supplementary_purchase_data.purchase_reference", problem);
+            return Answer::refused(error, call_dialect.dialect, None);
+        }
+    };
     let (scenario, label) = match parsed.as_ref().ok().and_then(scenario::named_in) {
         Some(Ok(scenario)) => (scenario, Some(format!("{scenario} (reference)"))),
         Some(Err(problem)) => {
-            return Answer::refused(
-                ApiError::validation("supplementary_purchase_data.purchase_reference", problem),
-                None,
-            )
+            let error = ApiError::validation("supplementary_purchase_data.purchase_reference", problem);
+            return Answer::refused(error, dialect, None);
         }
         None => match sim.lock().next_scenario(account) {
             Some((scenario, source)) => (scenario, Some(format!("{scenario} ({source})"))),
@@ -121,10 +132,11 @@ async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) 
     if scenario.fault.is_some() {
         tokio::time::sleep(delay).await;
     }
+    let refused = |error: ApiError| Answer::refused(error, dialect, label.clone());
     match scenario.fault {
-        Some(Fault::Http500) => return Answer::refused(ApiError::internal(), label),
-        Some(Fault::Timeout) => return Answer::refused(ApiError::timeout(), label),
-        Some(Fault::RateLimited) => return Answer::refused(ApiError::rate_limited(), label),
+        Some(Fault::Http500) => return refused(ApiError::internal()),
+        Some(Fault::Timeout) => return refused(ApiError::timeout()),
+        Some(Fault::RateLimited) => return refused(ApiError::rate_limited()),
         Some(Fault::Malformed) => {
             let page = "<html><body><h1>Service temporarily degraded</h1></body></html>";
             let response = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
@@ -134,36 +146,36 @@ async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) 
     }
     let inputs = match read_inputs(headers) {
         Ok(inputs) => inputs,
-        Err(error) => return Answer::refused(error, label),
+        Err(error) => return refused(error),
     };
 
     // The idempotency layer.
     let claim = match header_text(headers, IDEMPOTENCY_KEY) {
-        Err(error) => return Answer::refused(error, label),
+        Err(error) => return refused(error),
         Ok(None) => None,
         Ok(Some(key)) => {
             let fingerprint = fingerprint(account, &body.0, &inputs);
             let mut state = sim.lock();
             match state.replay(&key, &fingerprint) {
                 Replay::Conflict => {
-                    let error = ApiError::conflict("Klarna-Idempotency-Key was already used for a different request");
-                    return Answer::refused(error, label);
+                    return refused(ApiError::conflict(
+                        "Klarna-Idempotency-Key was already used for a different request",
+                    ))
                 }
                 Replay::Refuse => {
-                    return Answer::refused(ApiError::rate_limited(), Some("repeat_429 (key)".to_owned()))
+                    let scenario = Some("repeat_429 (key)".to_owned());
+                    return Answer::refused(ApiError::rate_limited(), dialect, scenario);
                 }
                 Replay::Reply(stored) => {
-                    return Answer {
-                        response: reply(stored.status, &stored.body),
-                        handling: "replayed",
-                        scenario: label,
-                    }
+                    let response = reply(stored.status, &stored.body);
+                    return Answer { response, handling: "replayed", scenario: label };
                 }
                 Replay::Fresh => {}
             }
             if !state.in_flight.insert(key.clone()) {
-                let error = ApiError::conflict("A request with this Klarna-Idempotency-Key is still being processed");
-                return Answer::refused(error, label);
+                return refused(ApiError::conflict(
+                    "A request with this Klarna-Idempotency-Key is still being processed",
+                ));
             }
             Some(InFlight { sim: sim.clone(), key, fingerprint })
         }
@@ -174,15 +186,15 @@ async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) 
     // Klarna acts; the result, error or not, is kept for the key.
     let base = public_base(sim, headers);
     let kept = sim.mutate(|state| {
-        let result = parsed
-            .and_then(|request| {
-                validate(&request, &inputs)?;
-                apply(sim, state, account, &request, &inputs, scenario.results, &base)
-            })
-            .and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::internal()));
+        let markets = state.accounts.get(account).and_then(|settings| settings.currencies.clone());
+        let result = parsed.and_then(|request| {
+            validate(&request, &inputs, dialect, markets.as_deref())?;
+            let call = Call { account, request: &request, inputs: &inputs, dialect, base: &base };
+            apply(sim, state, &call, scenario.results)
+        });
         let (status, body) = match result {
             Ok(body) => (StatusCode::OK, body),
-            Err(error) => (error.status(), error.to_json()),
+            Err(error) => (error.status(), error.to_json(dialect)),
         };
         if let Some(claim) = &claim {
             state.keep_reply(claim.key.clone(), claim.fingerprint, status.as_u16(), body.clone());
@@ -194,11 +206,11 @@ async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) 
     });
     let (status, body) = match kept {
         Ok(kept) => kept,
-        Err(error) => return Answer::refused(error, label),
+        Err(error) => return refused(error),
     };
     let response = match scenario.lost {
         None => reply(status.as_u16(), &body),
-        Some(Lost::Http500) => ApiError::internal().into_response(),
+        Some(Lost::Http500) => ApiError::internal().into_response_in(dialect),
         Some(Lost::Drop) => dropped(&body),
     };
     Answer { response, handling: "processed", scenario: label }
@@ -207,7 +219,9 @@ async fn answer(sim: &Sim, account: &str, headers: &HeaderMap, body: &JsonBody) 
 /// A JSON reply with `status`.
 fn reply(status: u16, body: &serde_json::Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    (status, axum::Json(body.clone())).into_response()
+    let mut response = (status, axum::Json(body.clone())).into_response();
+    response.extensions_mut().insert(Rendered);
+    response
 }
 
 /// A 200 whose body breaks off halfway: the connection drops with the reply unfinished.
@@ -217,12 +231,14 @@ fn dropped(body: &serde_json::Value) -> Response {
     let chunks: Vec<Result<Bytes, std::io::Error>> =
         vec![Ok(half), Err(std::io::Error::other("klarna-sim: reply dropped (lost_drop)"))];
     let length = bytes.len().to_string();
-    (
+    let mut response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_LENGTH, length)],
         Body::from_stream(futures_util::stream::iter(chunks)),
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(Rendered);
+    response
 }
 
 fn read_inputs(headers: &HeaderMap) -> Result<Inputs, ApiError> {
@@ -283,10 +299,22 @@ pub fn origin_of(url: &str) -> Option<String> {
     matches!(parsed.scheme(), "http" | "https").then(|| parsed.origin().ascii_serialization())
 }
 
-/// The rules Klarna's API enforces on the body alone.
-fn validate(request: &AuthorizeRequest, inputs: &Inputs) -> Result<(), ApiError> {
+/// The rules Klarna's API enforces on the body alone (in `dialect`, for an account
+/// configured for the currencies `markets`, if given).
+fn validate(
+    request: &AuthorizeRequest,
+    inputs: &Inputs,
+    dialect: Dialect,
+    markets: Option<&[String]>,
+) -> Result<(), ApiError> {
     if !CURRENCIES.contains(&request.currency.as_str()) {
         return Err(ApiError::validation("currency", "is not an ISO 4217 currency of a Klarna market"));
+    }
+    if markets.is_some_and(|markets| !markets.iter().any(|m| m.eq_ignore_ascii_case(&request.currency))) {
+        return Err(ApiError::validation(
+            "currency",
+            "is not a currency of the markets this partner account is configured for",
+        ));
     }
     let payment = request.request_payment_transaction.as_ref();
     let token = request.request_customer_token.as_ref();
@@ -329,14 +357,13 @@ fn validate(request: &AuthorizeRequest, inputs: &Inputs) -> Result<(), ApiError>
         }
     }
     if let Some(purchase) = purchase {
+        // A line's total may differ from quantity × unit price (a discount), as Klarna allows;
+        // the totals must still add up to the amount.
         let mut sum: u64 = 0;
         for (n, item) in purchase.line_items.iter().enumerate() {
-            let total = item.quantity.checked_mul(item.unit_price);
-            if item.quantity == 0 || total != Some(item.total_amount) {
-                return Err(ApiError::validation(
-                    format!("supplementary_purchase_data.line_items[{n}].total_amount"),
-                    "must equal quantity × unit_price, with a positive quantity",
-                ));
+            if item.quantity == 0 {
+                let parameter = format!("supplementary_purchase_data.line_items[{n}].quantity");
+                return Err(ApiError::validation(parameter, "must be positive"));
             }
             sum = sum.checked_add(item.total_amount).ok_or_else(|| {
                 ApiError::validation("supplementary_purchase_data.line_items", "add up to more than an amount can be")
@@ -359,13 +386,20 @@ fn validate(request: &AuthorizeRequest, inputs: &Inputs) -> Result<(), ApiError>
                 "must be HANDOVER or SDK",
             ));
         }
-        if let Some(url) = &config.return_url {
-            if origin_of(url).is_none() || url.len() > 2048 {
-                return Err(ApiError::validation(
-                    "step_up_config.customer_interaction_config.return_url",
-                    "must be an absolute http(s) URL of at most 2048 characters",
-                ));
-            }
+        let Some(url) = &config.return_url else {
+            return Err(ApiError::validation(
+                "step_up_config.customer_interaction_config.return_url",
+                "is required: the journey returns the shopper there",
+            ));
+        };
+        if origin_of(url).is_none() || url.len() > 2048 {
+            return Err(ApiError::validation(
+                "step_up_config.customer_interaction_config.return_url",
+                "must be an absolute http(s) URL of at most 2048 characters",
+            ));
+        }
+        if step_up.mode == Some(StepUpMode::Required) && !dialect.accepts_required_mode() {
+            return Err(ApiError::validation("step_up_config.mode", "is not supported"));
         }
     }
     if inputs.customer_token.is_some() && request.step_up_config.is_none() && !subscriptions {
@@ -460,17 +494,25 @@ fn flow(state: &SimState, account: &str, request: &AuthorizeRequest, inputs: &In
     Ok(Flow::Final { payment_request_id: payment_request_id.clone(), session_token: token.clone() })
 }
 
-/// Decides the results, creates what they create, and builds the reply.
+/// One Authorize call, as `apply` needs it.
+struct Call<'a> {
+    account: &'a str,
+    request: &'a AuthorizeRequest,
+    inputs: &'a Inputs,
+    dialect: Dialect,
+    /// The browser listener's base URL.
+    base: &'a str,
+}
+
+/// Decides the results, creates what they create, and builds the reply (in the call's dialect).
 fn apply(
     sim: &Sim,
     state: &mut SimState,
-    account: &str,
-    request: &AuthorizeRequest,
-    inputs: &Inputs,
+    call: &Call<'_>,
     chosen: Option<(AuthorizationResult, AuthorizationResult)>,
-    base: &str,
-) -> Result<AuthorizeResponse, ApiError> {
-    let flow = flow(state, account, request, inputs)?;
+) -> Result<serde_json::Value, ApiError> {
+    let (account, request) = (call.account, call.request);
+    let flow = flow(state, account, request, call.inputs)?;
     let wants_payment = request.request_payment_transaction.is_some();
     let wants_token = request.request_customer_token.is_some();
     let can_step_up = request.step_up_config.is_some();
@@ -497,6 +539,7 @@ fn apply(
     let now = state.now();
     let currency = request.currency.clone();
     let mut reply = AuthorizeResponse::default();
+    let mut capture = None;
     let ids = sim.ids();
 
     if let (Some(result), Some(asked)) = (payment, &request.request_payment_transaction) {
@@ -505,6 +548,10 @@ fn apply(
             Approved => {
                 let reference = asked.payment_transaction_reference.clone();
                 let details = state.create_transaction(ids, account, reference, asked.amount, &currency);
+                if asked.capture == Some(Capture::Now) {
+                    let id = &details.payment_transaction_id;
+                    capture = state.capture(ids, account, id, asked.amount, call.dialect).ok();
+                }
                 part.payment_transaction = Some(PaymentTransaction {
                     payment_transaction_id: details.payment_transaction_id,
                     payment_transaction_reference: details.payment_transaction_reference,
@@ -534,6 +581,7 @@ fn apply(
         let config = &step_up.customer_interaction_config;
         let new = NewRequest {
             account: account.to_owned(),
+            dialect: call.dialect,
             reference: step_up.payment_request_reference.clone(),
             amount: request.request_payment_transaction.as_ref().map(|p| p.amount),
             currency,
@@ -546,8 +594,14 @@ fn apply(
             }),
             pending_payment: payment == Some(StepUpRequired),
         };
-        let journey = |id: &str| format!("{base}/journey/{id}");
+        // Klarna's shape: `…/<region>/requests/<id>/start` on the journey's host.
+        let journey = |id: &str| format!("{}/eu/requests/{}/start", call.base, id.rsplit(':').next().unwrap_or(id));
         reply.payment_request = Some(state.create_payment_request(ids, new, journey));
     }
-    Ok(reply)
+    let mut body = serde_json::to_value(&reply).map_err(|_| ApiError::internal())?;
+    let transaction = body.pointer_mut("/payment_transaction_response/payment_transaction");
+    if let (Some(capture), Some(transaction)) = (capture, transaction.and_then(serde_json::Value::as_object_mut)) {
+        transaction.insert("payment_captures".to_owned(), serde_json::json!([capture]));
+    }
+    Ok(call.dialect.reply(body))
 }

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api_error::ApiError;
+use crate::dialect::Dialect;
 use crate::scenario::Scenario;
-use crate::state::{AccountSettings, State as SimState};
-use crate::webhooks::WebhookTarget;
+use crate::state::{AccountSettings, Instruction, State as SimState, WebhookTarget};
 use crate::{clock, Sim};
 
 /// Refuses control POSTs, PUTs and DELETEs without `Content-Type: application/json`.
@@ -100,12 +100,16 @@ pub async fn account(State(sim): State<Sim>, Path(account): Path<String>) -> Jso
     Json(sim.lock().accounts.get(&account).cloned().unwrap_or_default())
 }
 
-/// Body of `PUT /_sim/accounts/{account}`.
+/// Body of `PUT /_sim/accounts/{account}`; an absent field is none.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// The standing scenario (`null` or absent: none).
+    /// The standing scenario.
     scenario: Option<String>,
+    /// The account's dialect.
+    dialect: Option<String>,
+    /// The currencies of the markets the account is configured for.
+    currencies: Option<Vec<String>>,
 }
 
 /// `PUT /_sim/accounts/{account}`: replaces the account's settings (its queue stays).
@@ -118,10 +122,38 @@ pub async fn set_account(
         Some(word) => Some(word.parse().map_err(|problem: String| ApiError::validation("scenario", problem))?),
         None => None,
     };
+    let dialect = match body.dialect {
+        Some(name) => Some(name.parse::<Dialect>().map_err(|problem| ApiError::validation("dialect", problem))?),
+        None => None,
+    };
+    let currencies = body.currencies.map(|list| list.into_iter().map(|c| c.trim().to_ascii_uppercase()).collect());
     sim.mutate(|state| {
         let settings = state.accounts.entry(account);
         settings.scenario = scenario;
+        settings.dialect = dialect;
+        settings.currencies = currencies;
         Ok(Json(settings.clone()))
+    })
+}
+
+/// Body of `POST /_sim/presentation`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presentation {
+    /// `SHOW_KLARNA`, `PRESELECT_KLARNA`, `SHOW_ONLY_KLARNA`, `HIDE_KLARNA`; null: by the markets.
+    instruction: Option<Instruction>,
+}
+
+/// `GET /_sim/presentation`: the instruction the SDK stand-in's presentations carry.
+pub async fn presentation(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!({ "instruction": sim.lock().presentation }))
+}
+
+/// `POST /_sim/presentation`: sets it (`{"instruction": "HIDE_KLARNA"}`), or clears it.
+pub async fn set_presentation(State(sim): State<Sim>, Json(body): Json<Presentation>) -> Result<Json<Value>, ApiError> {
+    sim.mutate(|state| {
+        state.presentation = body.instruction;
+        Ok(Json(json!({ "instruction": state.presentation })))
     })
 }
 

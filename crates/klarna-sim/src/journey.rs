@@ -1,5 +1,6 @@
-//! The purchase journey: the page `payment_request_url` opens, where the shopper approves,
-//! declines or cancels (`?auto=approve|decline|cancel` acts at once, for tests).
+//! The purchase journey: the page `payment_request_url` opens (`/<region>/requests/<id>/start`,
+//! Klarna's shape), where the shopper approves, declines or leaves (`cancel`: the request goes
+//! back to SUBMITTED, as an aborted journey does); `?auto=approve|decline|cancel` acts at once.
 //!
 //! The pages carry no inline script or style. Each is framed, posted to and redirected to only
 //! by the origin registered when its payment request was created (the origin of its
@@ -9,7 +10,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use klarna_api::PaymentRequestState::{self, Canceled, Declined};
+use klarna_api::PaymentRequestState::{self, Declined};
 use serde::Deserialize;
 
 use crate::state::RequestRecord;
@@ -48,10 +49,18 @@ impl Action {
 /// Where a page stands relative to the journey root, for its asset links.
 #[derive(Clone, Copy)]
 enum Depth {
-    /// `/journey/{id}`.
+    /// `/{region}/requests/{id}/start`.
     Page,
-    /// `/journey/{id}/{action}`.
+    /// `/{region}/requests/{id}/start/{action}`.
     Action,
+}
+
+/// The region in the journey URLs the simulator issues.
+pub const REGION: &str = "eu";
+
+/// The payment request a journey URL names (its last segment is the request's UUID).
+fn request_id(region: &str, id: &str) -> Option<String> {
+    (region == REGION && !id.contains(':')).then(|| format!("krn:payment:eu1:request:{id}"))
 }
 
 /// A journey page with its headers: the CSP names the registered origin, if any.
@@ -75,8 +84,13 @@ fn not_found(depth: Depth) -> Response {
     page_response(StatusCode::NOT_FOUND, None, depth, "Not found", "<p>No such payment request.</p>")
 }
 
-/// `GET /journey/{id}`: opens the journey (SUBMITTED → IN_PROGRESS).
-pub async fn page(State(sim): State<Sim>, Path(id): Path<String>, Query(query): Query<JourneyQuery>) -> Response {
+/// `GET /{region}/requests/{id}/start`: opens the journey (SUBMITTED → IN_PROGRESS).
+pub async fn page(
+    State(sim): State<Sim>,
+    Path((region, id)): Path<(String, String)>,
+    Query(query): Query<JourneyQuery>,
+) -> Response {
+    let Some(id) = request_id(&region, &id) else { return not_found(Depth::Page) };
     if let Some(word) = &query.auto {
         return act_on(&sim, &id, word, &query, Depth::Page);
     }
@@ -101,8 +115,7 @@ pub async fn page(State(sim): State<Sim>, Path(id): Path<String>, Query(query): 
         };
         let form = |action: &str, label: &str| {
             format!(
-                "<form method=\"post\" action=\"./{}/{action}{suffix}\"><button type=\"submit\" data-action=\"{action}\">{label}</button></form>",
-                escape(&id)
+                "<form method=\"post\" action=\"start/{action}{suffix}\"><button type=\"submit\" data-action=\"{action}\">{label}</button></form>"
             )
         };
         format!(
@@ -118,12 +131,13 @@ pub async fn page(State(sim): State<Sim>, Path(id): Path<String>, Query(query): 
     page_response(StatusCode::OK, origin, Depth::Page, "Klarna purchase journey (simulator)", &body)
 }
 
-/// `POST /journey/{id}/{action}`: the shopper's choice.
+/// `POST /{region}/requests/{id}/start/{action}`: the shopper's choice.
 pub async fn act(
     State(sim): State<Sim>,
-    Path((id, action)): Path<(String, String)>,
+    Path((region, id, action)): Path<(String, String, String)>,
     Query(query): Query<JourneyQuery>,
 ) -> Response {
+    let Some(id) = request_id(&region, &id) else { return not_found(Depth::Action) };
     act_on(&sim, &id, &action, &query, Depth::Action)
 }
 
@@ -141,7 +155,7 @@ fn act_on(sim: &Sim, id: &str, word: &str, query: &JourneyQuery, depth: Depth) -
             && match action {
                 Action::Approve => state.complete(ids, id),
                 Action::Decline => state.transition(ids, id, Declined, None),
-                Action::Cancel => state.transition(ids, id, Canceled, Some("PURCHASE_FLOW_ABORTED")),
+                Action::Cancel => state.abort(ids, id),
             };
         Ok(state.requests.get(id).cloned().map(|record| (done, record)))
     });
@@ -240,8 +254,8 @@ fn escape(text: &str) -> String {
 /// The way from a page to the journey root.
 fn root(depth: Depth) -> &'static str {
     match depth {
-        Depth::Page => "../",
-        Depth::Action => "../../",
+        Depth::Page => "../../../",
+        Depth::Action => "../../../../",
     }
 }
 

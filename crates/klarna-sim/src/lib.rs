@@ -4,7 +4,7 @@
 //! - [`Sim::browser_router`]: what a shopper's browser reaches (the purchase journey, the Web
 //!   SDK stand-in `/web-sdk/v2/klarna.mjs` and its session endpoint, `/health`);
 //! - [`Sim::api_router`]: the partner API (Authorize, payment requests, transactions), for the
-//!   API keys the simulator was configured with;
+//!   API keys the simulator was configured with, in the call's [`Dialect`];
 //! - [`Sim::control_router`]: `/_sim/*`, the test controls (reset, state dump, scenarios,
 //!   the simulated clock, webhook deliveries).
 //!
@@ -25,6 +25,7 @@ mod authorize;
 mod body;
 mod clock;
 mod control;
+mod dialect;
 mod ids;
 mod journey;
 mod persist;
@@ -36,8 +37,9 @@ mod trace;
 mod transactions;
 mod webhooks;
 
+pub use dialect::Dialect;
 pub use scenario::Scenario;
-pub use webhooks::WebhookTarget;
+pub use state::WebhookTarget;
 
 use api_error::ApiError;
 
@@ -59,6 +61,8 @@ pub struct SimConfig {
     pub webhook_retry_budget_ms: u64,
     /// How long one delivery attempt may take before it counts as failed.
     pub webhook_timeout_ms: u64,
+    /// The dialect of calls whose account and request name none.
+    pub dialect: Dialect,
 }
 
 impl Default for SimConfig {
@@ -71,6 +75,7 @@ impl Default for SimConfig {
             retry_base_ms: 500,
             webhook_retry_budget_ms: 12 * 60 * 60 * 1000,
             webhook_timeout_ms: 10_000,
+            dialect: Dialect::Standard,
         }
     }
 }
@@ -137,12 +142,14 @@ impl Sim {
     /// What a shopper's browser reaches: the journey, the SDK stand-in, `/health`.
     pub fn browser_router(&self) -> Router {
         Router::new()
-            .route("/journey/{id}", get(journey::page))
-            .route("/journey/{id}/{action}", post(journey::act))
+            .route("/{region}/requests/{id}/start", get(journey::page))
+            .route("/{region}/requests/{id}/start/{action}", post(journey::act))
             .route("/assets/journey.js", get(journey::script))
             .route("/assets/journey.css", get(journey::style))
             .route("/web-sdk/v2/klarna.mjs", get(sdk::module))
             .route("/web-sdk/v2/session", post(sdk::session).options(sdk::preflight))
+            .route("/web-sdk/v2/payment-requests", get(sdk::resolve))
+            .route("/web-sdk/v2/presentation", get(sdk::presentation))
             .route("/health", get(control::health))
             .layer(axum::middleware::from_fn_with_state(self.clone(), trace::correlate))
             .with_state(self.clone())
@@ -158,6 +165,7 @@ impl Sim {
             .route("/v2/accounts/{account}/payment/transactions/{id}/captures", post(transactions::capture))
             .route("/v2/accounts/{account}/payment/transactions/{id}/refunds", post(transactions::refund))
             .layer(axum::middleware::from_fn_with_state(self.clone(), auth::require_key))
+            .layer(axum::middleware::from_fn_with_state(self.clone(), dialect::layer))
             .layer(axum::middleware::from_fn_with_state(self.clone(), trace::correlate))
             .with_state(self.clone())
     }
@@ -172,6 +180,7 @@ impl Sim {
             .route("/_sim/outcomes", get(control::queued).post(control::queue))
             .route("/_sim/accounts/{account}", get(control::account).put(control::set_account))
             .route("/_sim/clock", get(control::clock).post(control::advance_clock))
+            .route("/_sim/presentation", get(control::presentation).post(control::set_presentation))
             .route("/_sim/deliveries", get(control::deliveries))
             .route("/_sim/deliveries/hold", post(control::hold_deliveries))
             .route("/_sim/deliveries/release", post(control::release_deliveries))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use http_kit::{AllowedHosts, Limits};
-use klarna_sim::{Sim, SimConfig, WebhookTarget};
+use klarna_sim::{Dialect, Sim, SimConfig, WebhookTarget};
 use tracing_subscriber::EnvFilter;
 
 /// An offline, stateful stand-in for Klarna's Payment Authorize API, purchase journey,
@@ -53,6 +53,9 @@ struct Args {
     /// How long one webhook delivery attempt may take, in milliseconds.
     #[arg(long, env = "KLARNA_SIM_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     webhook_timeout_ms: u64,
+    /// The dialect of calls whose account and request name none: standard, acquirer, legacy.
+    #[arg(long, env = "KLARNA_SIM_DIALECT", default_value = "standard")]
+    dialect: Dialect,
     /// Keep the state in this file, written through on every change, so it survives a
     /// restart (even a kill).
     #[arg(long, env = "KLARNA_SIM_STATE_FILE")]
@@ -134,6 +137,7 @@ async fn run(args: Args) -> Result<(), String> {
         retry_base_ms: args.retry_base_ms,
         webhook_retry_budget_ms: args.webhook_retry_minutes.saturating_mul(60_000),
         webhook_timeout_ms: args.webhook_timeout_ms,
+        dialect: args.dialect,
     };
     let sim = match &args.state_file {
         Some(path) => Sim::with_state_file(config, path)?,

@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 use crate::state::{
-    AccountSettings, PendingDelivery, RequestRecord, SessionToken, State, StoredReply, TokenRecord, TransactionRecord,
+    AccountSettings, Instruction, PendingDelivery, RequestRecord, SessionToken, State, StoredReply, TokenRecord,
+    TransactionRecord, WebhookTarget,
 };
-use crate::webhooks::WebhookTarget;
 
 /// The file format's version, in the snapshot line.
 const VERSION: u32 = 1;
@@ -35,6 +35,7 @@ struct SmallOut<'a> {
     authorize_calls: u64,
     holding_deliveries: bool,
     webhooks: &'a [WebhookTarget],
+    presentation: Option<Instruction>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +46,7 @@ struct SmallIn {
     authorize_calls: u64,
     holding_deliveries: bool,
     webhooks: Vec<WebhookTarget>,
+    presentation: Option<Instruction>,
 }
 
 /// Records changed: `[id, record]`, or `[id, null]` when removed.
@@ -91,6 +93,7 @@ fn line(state: &mut State, snapshot: bool) -> std::io::Result<Vec<u8>> {
         authorize_calls,
         holding_deliveries,
         webhooks,
+        presentation,
         ..
     } = state;
     macro_rules! changes {
@@ -111,6 +114,7 @@ fn line(state: &mut State, snapshot: bool) -> std::io::Result<Vec<u8>> {
             authorize_calls: *authorize_calls,
             holding_deliveries: *holding_deliveries,
             webhooks,
+            presentation: *presentation,
         },
         requests: changes!(requests),
         customer_tokens: changes!(customer_tokens),
@@ -178,6 +182,7 @@ impl StateFile {
             state.authorize_calls = small.authorize_calls;
             state.holding_deliveries = small.holding_deliveries;
             state.webhooks = small.webhooks;
+            state.presentation = small.presentation;
             line.requests.into_iter().for_each(|(id, value)| state.requests.apply(id, value));
             line.customer_tokens.into_iter().for_each(|(id, value)| state.customer_tokens.apply(id, value));
             line.session_tokens.into_iter().for_each(|(id, value)| state.session_tokens.apply(id, value));

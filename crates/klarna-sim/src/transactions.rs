@@ -3,13 +3,14 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use klarna_api::authorize::headers::IDEMPOTENCY_KEY;
 use klarna_api::transaction::{CaptureRequest, RefundRequest, TransactionDetails};
 use sha2::{Digest, Sha256};
 
 use crate::api_error::ApiError;
 use crate::body::JsonBody;
+use crate::dialect::{CallDialect, Dialect};
 use crate::state::{Refusal, Replay};
 use crate::Sim;
 
@@ -32,22 +33,24 @@ enum Action {
 pub async fn capture(
     State(sim): State<Sim>,
     Path((account, id)): Path<(String, String)>,
+    Extension(call): Extension<CallDialect>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let action = Action::Capture(body.parse()?);
-    act(&sim, &account, &id, &headers, &body, action)
+    act(&sim, &account, &id, &headers, &body, action, call.dialect)
 }
 
 /// `POST …/payment/transactions/{id}/refunds`.
 pub async fn refund(
     State(sim): State<Sim>,
     Path((account, id)): Path<(String, String)>,
+    Extension(call): Extension<CallDialect>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let action = Action::Refund(body.parse()?);
-    act(&sim, &account, &id, &headers, &body, action)
+    act(&sim, &account, &id, &headers, &body, action, call.dialect)
 }
 
 fn refused(refusal: Refusal) -> ApiError {
@@ -65,6 +68,7 @@ fn act(
     headers: &HeaderMap,
     body: &JsonBody,
     action: Action,
+    dialect: Dialect,
 ) -> Result<Response, ApiError> {
     let key = headers.get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let fingerprint: [u8; 32] =
@@ -84,8 +88,12 @@ fn act(
             }
         }
         let reply = match action {
-            Action::Capture(capture) => state.capture(sim.ids(), account, id, capture.amount).map(serde_json::to_value),
-            Action::Refund(refund) => state.refund(sim.ids(), account, id, refund.amount).map(serde_json::to_value),
+            Action::Capture(capture) => {
+                state.capture(sim.ids(), account, id, capture.amount, dialect).map(serde_json::to_value)
+            }
+            Action::Refund(refund) => {
+                state.refund(sim.ids(), account, id, refund.amount, dialect).map(serde_json::to_value)
+            }
         };
         let reply = reply.map_err(refused)?.map_err(|_| ApiError::internal())?;
         if let Some(key) = key {

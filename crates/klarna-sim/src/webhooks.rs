@@ -1,26 +1,15 @@
 //! Webhook delivery, and nothing else: a background task sends each delivery of the outbox
 //! when it falls due on the simulated clock (so moving the clock forward delivers what is
-//! due), signed with HMAC-SHA256 of the raw body, and reports how it went to the state.
+//! due), signed with HMAC-SHA256 of the raw body (hex or base64, as the event's dialect
+//! writes it), and reports how it went to the state.
 
 use std::sync::Weak;
 use std::time::Duration;
 
-use klarna_api::webhook::{headers, sign};
-use serde::{Deserialize, Serialize};
+use klarna_api::webhook::{headers, sign_with};
 
 use crate::state::Attempt;
 use crate::{Shared, Sim};
-
-/// Where webhooks go and the key that signs them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WebhookTarget {
-    /// The receiving URL.
-    pub url: String,
-    /// Sent as `Klarna-Signing-Key-Id`.
-    pub signing_key_id: String,
-    /// The HMAC key; `/_sim/state` and `/_sim/webhooks` never show it.
-    pub signing_key: String,
-}
 
 /// The longest the task sleeps without looking at the outbox again.
 const IDLE_WAIT: Duration = Duration::from_secs(60);
@@ -56,7 +45,7 @@ pub async fn run(shared: Weak<Shared>) {
 /// One attempt: POST the body with its signature, then record the answer.
 async fn send(sim: Sim, attempt: Attempt) {
     let delivery = attempt.delivery;
-    let signature = sign(attempt.signing_key.as_bytes(), delivery.body.as_bytes());
+    let signature = sign_with(attempt.signing_key.as_bytes(), delivery.body.as_bytes(), delivery.encoding);
     let sent = sim
         .shared
         .http

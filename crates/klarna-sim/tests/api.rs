@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use base64::Engine;
 use hmac::{Hmac, Mac};
 use klarna_sim::{Sim, SimConfig, WebhookTarget};
 use serde_json::{json, Value};
@@ -275,8 +274,14 @@ async fn validates_like_the_real_api() {
     body["request_payment_transaction"]["amount"] = json!(12.5);
     cases.push((body, "request_payment_transaction.amount"));
     let mut body = purchase("v");
+    body["supplementary_purchase_data"]["line_items"][0]["quantity"] = json!(0);
+    cases.push((body, "supplementary_purchase_data.line_items[0].quantity"));
+    let mut body = purchase("v");
     body["supplementary_purchase_data"]["line_items"][0]["total_amount"] = json!(9000);
-    cases.push((body, "supplementary_purchase_data.line_items[0].total_amount"));
+    cases.push((body, "supplementary_purchase_data.line_items"));
+    let mut body = purchase("v");
+    body["step_up_config"]["customer_interaction_config"].as_object_mut().unwrap().remove("return_url");
+    cases.push((body, "step_up_config.customer_interaction_config.return_url"));
     let mut body = purchase("v");
     body["request_payment_transaction"]["amount"] = json!(11700);
     cases.push((body, "supplementary_purchase_data.line_items"));
@@ -334,7 +339,7 @@ async fn a_purchase_steps_up_with_a_payment_request() {
     assert_eq!(request["state_context"]["customer_interaction"]["method"], "HANDOVER");
     assert_eq!(
         request["state_context"]["customer_interaction"]["payment_request_url"],
-        h.page(&format!("/journey/{id}"))
+        h.page(&format!("/eu/requests/{}/start", id.trim_start_matches("krn:payment:eu1:request:")))
     );
     assert_eq!(
         (request["state"].as_str(), request["amount"].as_u64(), request["currency"].as_str()),
@@ -613,14 +618,14 @@ async fn payment_requests_follow_the_documented_state_machine() {
     h.journey(&id, "decline").await;
     assert_eq!(h.request(&id).await.body["state"], "DECLINED");
 
+    // Leaving the journey is not a cancellation: the request is SUBMITTED again.
     let id = request_id(&h.authorize(&purchase("c")).await);
     let back = h.journey(&id, "cancel").await;
     assert_eq!(back.status, StatusCode::SEE_OTHER);
+    assert!(back.headers["location"].to_str().unwrap().contains("state=SUBMITTED"));
     let body = h.request(&id).await.body;
-    assert_eq!(
-        (body["state"].as_str(), body["state_reason"].as_str()),
-        (Some("CANCELED"), Some("PURCHASE_FLOW_ABORTED"))
-    );
+    assert_eq!((body["state"].as_str(), body["previous_state"].as_str()), (Some("SUBMITTED"), Some("IN_PROGRESS")));
+    assert_eq!(h.journey(&id, "approve").await.status, StatusCode::SEE_OTHER, "it can still be completed");
 
     // COMPLETED, before the final authorization: still cancelable.
     let id = request_id(&h.authorize(&purchase("d")).await);
@@ -702,8 +707,8 @@ async fn webhooks_are_signed_and_carry_the_documented_envelope() {
         // Independent of the simulator's own signing code: HMAC-SHA256 over the raw body.
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SIGNING_KEY.as_bytes()).unwrap();
         mac.update(body);
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        assert_eq!(headers.get("klarna-signature").unwrap().to_str().unwrap(), expected);
+        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(headers.get("klarna-signature").unwrap().to_str().unwrap(), expected, "a lowercase hex digest");
         assert_eq!(headers.get("klarna-signing-key-id").unwrap(), "key-7");
         let event: Value = serde_json::from_slice(body).unwrap();
         let metadata = &event["metadata"];
@@ -1003,12 +1008,12 @@ async fn journey_pages_frame_post_and_redirect_only_to_the_registered_origin() {
     assert!(!inline(&finish.text), "inline script or style: {}", finish.text);
     assert!(finish.text.contains("data-target-origin=\"https://shop.example\""), "{}", finish.text);
     assert!(!finish.text.contains("evil.example"), "{}", finish.text);
-    assert!(finish.text.contains("<script src=\"../../assets/journey.js\"></script>"), "{}", finish.text);
+    assert!(finish.text.contains("<script src=\"../../../../assets/journey.js\"></script>"), "{}", finish.text);
     let script = h.send(h.http.get(h.page("/assets/journey.js"))).await;
     assert!(script.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
     assert!(script.text.contains("postMessage(data, targetOrigin)"), "{}", script.text);
 
-    let missing = h.send(h.http.get(h.page("/journey/krn:payment:eu1:request:nope"))).await;
+    let missing = h.send(h.http.get(h.page("/eu/requests/nope/start"))).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
 }
@@ -1193,4 +1198,355 @@ async fn retries_fall_due_on_the_simulated_clock() {
     assert_eq!(pending["pending"][0]["attempts"], 1, "{pending}");
     h.control("/_sim/clock", json!({"advance_minutes": 1})).await;
     assert_eq!(wait_for(&received, 2).await.len(), 2, "advancing the clock did not deliver what was due");
+}
+
+// ---- Dialects: every documented or observed form (issue 9) ----
+
+async fn authorize_in(h: &Harness, dialect: &str, body: &Value) -> Reply {
+    h.authorize_with(body, &[("Klarna-Sim-Dialect", dialect)]).await
+}
+
+#[tokio::test]
+async fn each_dialect_writes_errors_in_its_form_and_every_form_parses() {
+    let h = sim().await;
+    let mut bad = purchase("errors");
+    bad["currency"] = json!("XYZ");
+    let standard = authorize_in(&h, "standard", &bad).await;
+    assert_eq!(
+        (standard.body["error_type"].as_str(), standard.body["validation_errors"][0]["parameter"].as_str()),
+        (Some("INPUT_ERROR"), Some("currency"))
+    );
+    assert!(standard.body["error_message"].is_string());
+    let acquirer = authorize_in(&h, "acquirer", &bad).await;
+    assert!(
+        acquirer.body.get("error_type").is_none() && acquirer.body.get("error_message").is_none(),
+        "{}",
+        acquirer.text
+    );
+    assert!(acquirer.body["validation_errors"][0]["doc_url"].is_string(), "{}", acquirer.text);
+    let legacy = authorize_in(&h, "legacy", &bad).await;
+    assert!(legacy.body.get("validation_errors").is_none(), "{}", legacy.text);
+    assert_eq!(legacy.body["errors"][0]["parameter"], "currency", "{}", legacy.text);
+    assert!(legacy.body["errors"][0]["error_message"].is_string() && legacy.body["errors"][0]["doc_url"].is_string());
+    for reply in [&standard, &acquirer, &legacy] {
+        assert_eq!(reply.status, 400);
+        let read: klarna_api::ErrorBody = serde_json::from_str(&reply.text).unwrap();
+        assert_eq!((read.error_code.as_str(), read.refused_parameters()), ("VALIDATION_ERROR", vec!["currency"]));
+        assert!(!read.message().is_empty());
+    }
+    // Errors outside the handler (an unknown key, a wrong content type) speak the dialect too.
+    let unknown = h
+        .send(
+            h.http
+                .post(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+                .header("Authorization", "Basic klarna_test_api_unknown")
+                .header("Klarna-Sim-Dialect", "acquirer")
+                .json(&purchase("x")),
+        )
+        .await;
+    assert_eq!((unknown.status.as_u16(), unknown.body["error_code"].as_str()), (401, Some("UNAUTHORIZED")));
+    assert!(unknown.body.get("error_type").is_none(), "{}", unknown.text);
+    let missing = h
+        .send(
+            h.http
+                .get(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/requests/nope")))
+                .header("Authorization", KEY)
+                .header("Klarna-Sim-Dialect", "acquirer"),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.get("error_type").is_none(), "{}", missing.text);
+    let klingon = authorize_in(&h, "klingon", &purchase("x")).await;
+    assert_klarna_error(&klingon, 400, "VALIDATION_ERROR");
+    assert_eq!(klingon.body["validation_errors"][0]["parameter"], "Klarna-Sim-Dialect");
+}
+
+#[tokio::test]
+async fn each_dialect_puts_the_completed_tokens_where_its_source_does() {
+    let (url, received) = receiver(0).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], ..SimConfig::default() }).await;
+    let mut seen = 0;
+    for dialect in ["standard", "acquirer", "legacy"] {
+        let id = request_id(&authorize_in(&h, dialect, &tokenization("payment:customer_present", true, dialect)).await);
+        h.journey(&id, "approve").await;
+        seen += 3;
+        let deliveries = wait_for(&received, seen).await;
+        let (headers, body) = deliveries
+            .iter()
+            .find(|(_, body)| {
+                let event: Value = serde_json::from_slice(body).unwrap();
+                event["metadata"]["event_type"] == "payment.request.state-change.completed"
+                    && event["payload"]["payment_request_id"] == id.as_str()
+            })
+            .unwrap()
+            .clone();
+        let signature = headers["klarna-signature"].to_str().unwrap().to_owned();
+        let hex = signature.len() == 64 && signature.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        assert_eq!(hex, dialect != "legacy", "{dialect}: {signature}");
+        assert!(klarna_api::webhook::verify(SIGNING_KEY.as_bytes(), &body, &signature), "{dialect}");
+        let event: Value = serde_json::from_slice(&body).unwrap();
+        let read = h.request(&id).await.body;
+        for request in [&event["payload"], &read] {
+            let context = &request["state_context"];
+            match dialect {
+                "standard" => {
+                    assert!(context["klarna_network_session_token"].is_string(), "{request}");
+                    assert!(context["customer_token"]["customer_token"].is_string(), "{request}");
+                }
+                "acquirer" => {
+                    assert!(request["klarna_network_session_token"].is_string(), "{request}");
+                    assert!(request["klarna_customer"]["customer_token"]["customer_token"].is_string(), "{request}");
+                    assert!(context.get("klarna_network_session_token").is_none(), "{request}");
+                }
+                _ => {
+                    assert!(context["klarna_network_session_token"].is_string(), "{request}");
+                    assert!(context["klarna_customer"]["customer_token"].is_string(), "a bare string: {request}");
+                }
+            }
+            let tokens = klarna_api::tokens_in(request);
+            assert!(tokens.network_session_token.is_some() && tokens.customer_token.is_some(), "{dialect}: {request}");
+        }
+        let tokens = klarna_api::tokens_in(&event);
+        let session = tokens.network_session_token.unwrap();
+        assert_eq!(results(&finalize(&h, &session).await), (Some("APPROVED"), None), "{dialect}");
+    }
+}
+
+#[tokio::test]
+async fn the_customer_token_is_an_object_or_a_bare_string_by_dialect() {
+    let h = sim().await;
+    let body = tokenization("payment:customer_present", false, "sim:approve");
+    let standard = authorize_in(&h, "standard", &body).await;
+    assert!(
+        standard.body["customer_token_response"]["customer_token"]["customer_token"].is_string(),
+        "{}",
+        standard.text
+    );
+    let legacy = authorize_in(&h, "legacy", &body).await;
+    let bare = legacy.body["customer_token_response"]["customer_token"].as_str().unwrap();
+    assert!(bare.starts_with("krn:customer-token:"), "{}", legacy.text);
+    let read: klarna_api::AuthorizeResponse = serde_json::from_str(&legacy.text).unwrap();
+    assert_eq!(read.customer_token_response.unwrap().customer_token.unwrap().customer_token, bare);
+    // The bare token works for a charge like any other.
+    let charged = h.authorize_with(&charge(true, "with-bare"), &[("Klarna-Customer-Token", bare)]).await;
+    assert_eq!(results(&charged), (Some("APPROVED"), None), "{}", charged.text);
+}
+
+#[tokio::test]
+async fn required_mode_is_accepted_by_one_dialect_and_refused_by_another() {
+    let h = sim().await;
+    let mut forced = purchase("forced");
+    forced["step_up_config"]["mode"] = json!("REQUIRED");
+    assert_eq!(results(&authorize_in(&h, "standard", &forced).await), (Some("STEP_UP_REQUIRED"), None));
+    assert_eq!(results(&authorize_in(&h, "acquirer", &forced).await), (Some("STEP_UP_REQUIRED"), None));
+    let refused = authorize_in(&h, "legacy", &forced).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(refused.body["errors"][0]["parameter"], "step_up_config.mode");
+}
+
+#[tokio::test]
+async fn the_dialect_is_chosen_per_simulator_account_or_call() {
+    let h = start(SimConfig { dialect: klarna_sim::Dialect::Legacy, ..SimConfig::default() }).await;
+    let mut bad = purchase("choice");
+    bad["currency"] = json!("XYZ");
+    let form = |reply: &Reply| {
+        if reply.body.get("errors").is_some() {
+            "legacy"
+        } else if reply.body.get("error_type").is_none() {
+            "acquirer"
+        } else {
+            "standard"
+        }
+    };
+    assert_eq!(form(&h.authorize(&bad).await), "legacy", "the simulator's dialect");
+    let put =
+        h.send(h.http.put(h.url(&format!("/_sim/accounts/{ACCOUNT}"))).json(&json!({"dialect": "acquirer"}))).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(form(&h.authorize(&bad).await), "acquirer", "the account's dialect");
+    bad["supplementary_purchase_data"]["purchase_reference"] = json!("order sim-dialect:standard");
+    assert_eq!(form(&h.authorize(&bad).await), "standard", "a word in the request");
+    assert_eq!(form(&authorize_in(&h, "legacy", &bad).await), "legacy", "the header wins over the word");
+    bad["supplementary_purchase_data"]["purchase_reference"] = json!("sim-dialect:nope");
+    assert_klarna_error(&authorize_in(&h, "standard", &bad).await, 400, "VALIDATION_ERROR");
+    let bad_put =
+        h.send(h.http.put(h.url(&format!("/_sim/accounts/{ACCOUNT}"))).json(&json!({"dialect": "nope"}))).await;
+    assert_eq!(bad_put.status, 400);
+}
+
+#[tokio::test]
+async fn every_authorization_form_of_a_known_key_is_accepted() {
+    let h = sim().await;
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, API_KEY);
+    for form in
+        [format!("Basic {API_KEY}"), format!("basic {API_KEY}"), format!("Basic {encoded}"), format!("BASIC {encoded}")]
+    {
+        let reply = h
+            .send(
+                h.http
+                    .post(h.url(&format!("/v2/accounts/{ACCOUNT}/payment/authorize")))
+                    .header("Authorization", &form)
+                    .json(&purchase("auth")),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{form}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn discounts_and_either_shipping_form_are_accepted() {
+    let h = sim().await;
+    let mut discounted = purchase("discount");
+    discounted["supplementary_purchase_data"]["line_items"] = json!([
+        {"name": "Shoes", "quantity": 2, "unit_price": 5000, "total_amount": 9000},
+        {"name": "Socks", "quantity": 1, "unit_price": 1800, "total_amount": 2800}
+    ]);
+    assert_eq!(h.authorize(&discounted).await.status, 200, "a line total that is not quantity × unit price");
+    let address = json!({"recipient": {"given_name": "Ada"}, "address": {"country": "SE", "postal_code": "11122"}});
+    for shipping in [address.clone(), json!([address.clone(), address])] {
+        let mut body = purchase("shipping");
+        body["supplementary_purchase_data"]["shipping"] = shipping.clone();
+        let reply = h.authorize(&body).await;
+        assert_eq!(reply.status, 200, "{shipping}: {}", reply.text);
+    }
+}
+
+// ---- Behaviour as documented (issue 9) ----
+
+#[tokio::test]
+async fn a_duplicate_gets_the_initial_result_errors_included() {
+    let h = sim().await;
+    let key = [("Klarna-Idempotency-Key", "initial-error")];
+    let mut bad = purchase("dup");
+    bad["currency"] = json!("XYZ");
+    let first = h.authorize_with(&bad, &key).await;
+    assert_klarna_error(&first, 400, "VALIDATION_ERROR");
+    let again = h.authorize_with(&bad, &key).await;
+    assert_eq!((again.status, &again.body), (first.status, &first.body), "not the initial result");
+    assert_eq!(h.state().await["calls"][1]["handling"], "replayed");
+    // A spent final authorization, too: its refusal is replayed, not recomputed.
+    let id = request_id(&h.authorize(&purchase("spent")).await);
+    let session = approve(&h, &id).await;
+    let key = [("Klarna-Idempotency-Key", "final-1"), ("Klarna-Network-Session-Token", session.as_str())];
+    let body = json!({"currency": "USD", "request_payment_transaction": {"amount": 11800}});
+    let approved = h.authorize_with(&body, &key).await;
+    assert_eq!(results(&approved), (Some("APPROVED"), None));
+    assert_eq!(h.authorize_with(&body, &key).await.body, approved.body);
+}
+
+#[tokio::test]
+async fn the_sdk_opens_only_journeys_the_simulator_issued() {
+    let h = sim().await;
+    let id = request_id(&h.authorize(&purchase("issued")).await);
+    let url = h.journey_url(&id).await;
+    let resolve = |query: String| h.send(h.http.get(h.page(&format!("/web-sdk/v2/payment-requests?{query}"))));
+    let encode = |text: &str| text.replace(':', "%3A").replace('/', "%2F").replace('?', "%3F").replace('=', "%3D");
+    let found = resolve(format!("url={}", encode(&url))).await;
+    assert_eq!((found.status.as_u16(), found.body["paymentRequestId"].as_str()), (200, Some(id.as_str())));
+    assert_eq!(found.headers["access-control-allow-origin"], "*");
+    for rewritten in [
+        url.replace("127.0.0.1", "localhost"),
+        format!("{url}?x=1"),
+        url.replace("/eu/", "/us/"),
+        url.replace("/start", ""),
+    ] {
+        assert_eq!(resolve(format!("url={}", encode(&rewritten))).await.status, 404, "{rewritten}");
+    }
+    let by_id = resolve(format!("id={}", encode(&id))).await;
+    assert_eq!(by_id.body["paymentRequestUrl"], url.as_str());
+    assert_eq!(resolve("id=krn%3Apayment%3Aeu1%3Arequest%3Anope".into()).await.status, 404);
+    // The journey itself answers only at the URL it was issued for.
+    assert_eq!(h.send(h.http.get(url.replace("/eu/", "/us/"))).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn presentation_can_hide_klarna_and_accounts_keep_to_their_markets() {
+    let h = sim().await;
+    let presentation = |query: &str| h.send(h.http.get(h.page(&format!("/web-sdk/v2/presentation?{query}"))));
+    assert_eq!(presentation("currency=USD").await.body["instruction"], "SHOW_KLARNA");
+    let put = |body: Value| h.control("/_sim/presentation", body);
+    assert_eq!(put(json!({"instruction": "HIDE_KLARNA"})).await.status, 200);
+    assert_eq!(presentation("currency=USD").await.body["instruction"], "HIDE_KLARNA");
+    assert_eq!(put(json!({"instruction": "MAYBE"})).await.status.as_u16(), 422);
+    assert_eq!(put(json!({"instruction": null})).await.status, 200);
+
+    let markets = h
+        .send(h.http.put(h.url(&format!("/_sim/accounts/{ACCOUNT}"))).json(&json!({"currencies": ["eur", "SEK"]})))
+        .await;
+    assert_eq!(markets.body["currencies"], json!(["EUR", "SEK"]));
+    let refused = h.authorize(&purchase("usd")).await;
+    assert_klarna_error(&refused, 400, "VALIDATION_ERROR");
+    assert_eq!(refused.body["validation_errors"][0]["parameter"], "currency");
+    let mut euros = purchase("eur");
+    euros["currency"] = json!("EUR");
+    assert_eq!(h.authorize(&euros).await.status, 200);
+    let account = ACCOUNT.replace(':', "%3A");
+    assert_eq!(presentation(&format!("currency=USD&account={account}")).await.body["instruction"], "HIDE_KLARNA");
+    assert_eq!(presentation(&format!("currency=EUR&account={account}")).await.body["instruction"], "SHOW_KLARNA");
+}
+
+#[tokio::test]
+async fn capture_now_returns_the_capture() {
+    let h = sim().await;
+    let mut body = purchase("sim:approve");
+    body["request_payment_transaction"]["capture"] = json!("NOW");
+    let reply = h.authorize(&body).await;
+    let transaction = &reply.body["payment_transaction_response"]["payment_transaction"];
+    let capture = &transaction["payment_captures"][0];
+    assert_eq!(capture["amount"], 11800, "{}", reply.text);
+    assert!(capture["payment_capture_id"].as_str().unwrap().starts_with("krn:payment:eu1:capture:"));
+    let id = transaction["payment_transaction_id"].as_str().unwrap();
+    let details = h.get(&format!("/v2/accounts/{ACCOUNT}/payment/transactions/{id}")).await.body;
+    assert_eq!(
+        (details["captured_amount"].as_u64(), details["payment_captures"][0]["payment_capture_id"].clone()),
+        (Some(11800), capture["payment_capture_id"].clone())
+    );
+    let events = h.state().await["events"].clone();
+    assert!(events.as_array().unwrap().iter().any(|e| e["event_type"] == "payment.transaction.captured"), "{events}");
+}
+
+#[tokio::test]
+async fn deliveries_are_retried_for_12_hours_of_simulated_time_then_given_up() {
+    let (url, received) = receiver(usize::MAX).await;
+    let h = start(SimConfig { webhooks: vec![target(url)], retry_base_ms: 60_000, ..SimConfig::default() }).await;
+    h.authorize(&purchase("give-up")).await;
+    let first = wait_for(&received, 1).await;
+    let event_id = serde_json::from_slice::<Value>(&first[0].1).unwrap()["metadata"]["event_id"].clone();
+    // Only this event counts: moving the clock also expires the request, a new event.
+    let sent = || {
+        let received = received.lock().unwrap();
+        received
+            .iter()
+            .filter(|(_, body)| serde_json::from_slice::<Value>(body).unwrap()["metadata"]["event_id"] == event_id)
+            .count()
+    };
+    let log = || async {
+        let log = h.send(h.http.get(h.url("/_sim/deliveries"))).await.body;
+        let mine = |list: &Value| -> Vec<Value> {
+            list.as_array().unwrap().iter().filter(|d| d["event_id"] == event_id).cloned().collect()
+        };
+        (mine(&log["deliveries"]), mine(&log["pending"]))
+    };
+    let settle = |attempts: usize| async move {
+        for _ in 0..300 {
+            let (deliveries, pending) = log().await;
+            if deliveries.len() >= attempts {
+                return (deliveries, pending);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no attempt {attempts}")
+    };
+    settle(1).await;
+    h.control("/_sim/clock", json!({"advance_minutes": 11 * 60})).await;
+    let (_, pending) = settle(2).await;
+    assert_eq!(sent(), 2, "no retry within the 12 hours");
+    assert_eq!(pending.len(), 1, "given up within the 12 hours: {pending:?}");
+    h.control("/_sim/clock", json!({"advance_minutes": 2 * 60})).await;
+    let (deliveries, pending) = settle(3).await;
+    assert_eq!(sent(), 3);
+    assert!(pending.is_empty(), "still retrying after 12 hours: {pending:?}");
+    assert!(deliveries.last().unwrap()["next_attempt_at"].is_null());
+    h.control("/_sim/clock", json!({"advance_minutes": 24 * 60})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sent(), 3, "a delivery given up was tried again");
 }

@@ -238,7 +238,8 @@ proptest! {
                 let read = Request::get(format!("/v2/accounts/{ACCOUNT}/payment/requests/{id}")).header("authorization", format!("Basic {KEY}")).body(Body::empty()).unwrap();
                 let (status, _, text) = call(&routers, &routers.api, read);
                 prop_assert_eq!(status, StatusCode::OK, "{}", text);
-                let page = Request::get(format!("/journey/{id}?auto=approve")).body(Body::empty()).unwrap();
+                let uuid = id.trim_start_matches("krn:payment:eu1:request:");
+                let page = Request::get(format!("/eu/requests/{uuid}/start?auto=approve")).body(Body::empty()).unwrap();
                 let (status, _, text) = call(&routers, &routers.browser, page);
                 prop_assert!(status.is_redirection() || status == StatusCode::CONFLICT, "{status} {text}");
             }
@@ -248,13 +249,13 @@ proptest! {
     }
 
     #[test]
-    fn any_journey_address_is_answered(id in "[ -~]{0,40}", action in "[a-z]{0,8}", auto in prop::option::of("[a-z]{0,8}")) {
+    fn any_journey_address_is_answered(region in "[a-z]{0,3}", id in "[ -~]{0,40}", action in "[a-z]{0,8}", auto in prop::option::of("[a-z]{0,8}")) {
         let routers = routers();
         let encoded: String = id.bytes().map(|b| format!("%{b:02X}")).collect();
         let query = auto.map(|a| format!("?auto={a}&mode=popup")).unwrap_or_default();
         for request in [
-            Request::get(format!("/journey/{encoded}{query}")).body(Body::empty()).unwrap(),
-            Request::post(format!("/journey/{encoded}/{action}{query}")).body(Body::empty()).unwrap(),
+            Request::get(format!("/{region}/requests/{encoded}/start{query}")).body(Body::empty()).unwrap(),
+            Request::post(format!("/{region}/requests/{encoded}/start/{action}{query}")).body(Body::empty()).unwrap(),
         ] {
             let (status, _, _) = call(&routers, &routers.browser, request);
             prop_assert!(status.is_client_error() || status.is_success(), "{status}");

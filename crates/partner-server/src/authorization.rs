@@ -164,7 +164,7 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
     };
     if !sending.repeat {
         if let Err(error) = cancel_leftovers(&app, &sending.session_id).await {
-            app.store.record_failure(key, None, &error.body.error_message).await?;
+            app.store.record_failure(key, None, error.body.message()).await?;
             return Err(error);
         }
     }

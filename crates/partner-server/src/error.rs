@@ -11,19 +11,19 @@ use crate::store::StoreError;
 
 /// An error reply; every handler returns `Result<_, ApiError>`.
 #[derive(Debug, thiserror::Error)]
-#[error("{status}: {}", body.error_message)]
+#[error("{status}: {}", body.message())]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Klarna-shaped body.
-    pub body: ErrorBody,
+    /// Klarna-shaped body (boxed: it is large, and errors travel in every `Result`).
+    pub body: Box<ErrorBody>,
 }
 
 impl ApiError {
     /// An error of our own (not relayed from Klarna).
     pub fn new(status: StatusCode, error_type: ErrorType, code: &str, message: impl Into<String>) -> Self {
         let body = ErrorBody::new(uuid::Uuid::new_v4().to_string(), error_type, code, message.into());
-        Self { status, body }
+        Self { status, body: Box::new(body) }
     }
 
     /// 400: the request was refused as sent.
@@ -76,7 +76,7 @@ impl ApiError {
             500..=599 => StatusCode::BAD_GATEWAY,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        Self { status, body }
+        Self { status, body: Box::new(body) }
     }
 
     /// The body as JSON text.

@@ -4,7 +4,9 @@
 //   const { KlarnaSDK } = await import(".../web-sdk/v2/klarna.mjs");
 //   const Klarna = await KlarnaSDK({ clientId });
 //   const presentation = await Klarna.Payment.presentation({ amount, currency, locale });
-//   presentation.paymentButton.component(config).mount("#klarna-button-container");
+//   if (presentation.instruction !== "HIDE_KLARNA")
+//     presentation.paymentButton.component(config).mount("#klarna-button-container");
+//   (also presentation.paymentOptions[0].paymentButton, the latest typedoc's shape)
 //   Klarna.Payment.initiate(callback, { initiationMode });  Klarna.Payment.on("complete" | "abort" | "error", cb);
 
 const SDK_BASE = new URL(".", import.meta.url);
@@ -68,6 +70,7 @@ export async function KlarnaSDK(config = {}) {
   });
   if (!reply.ok) throw klarnaError("SESSION_FAILED", `the simulator refused a session (${reply.status})`);
   const { klarnaNetworkSessionToken } = await reply.json();
+  const partnerAccountId = typeof config.partnerAccountId === "string" ? config.partnerAccountId : null;
   const listeners = new Map();
 
   async function emit(event, ...args) {
@@ -117,6 +120,8 @@ export async function KlarnaSDK(config = {}) {
       document.body.append(frame);
     }
     let finished = false;
+    // Leaving the journey sends the request back to SUBMITTED, as Klarna's does.
+    const leave = () => fetch(`${journey.origin}${journey.pathname}/cancel`, { method: "POST", mode: "no-cors" }).catch(() => {});
     const finish = () => {
       finished = true;
       window.removeEventListener("message", onMessage);
@@ -132,8 +137,7 @@ export async function KlarnaSDK(config = {}) {
       if (event.data.state === "COMPLETED") {
         const answers = await emit("complete", paymentRequest);
         if (!answers.includes(false) && event.data.returnUrl) location.assign(event.data.returnUrl);
-      } else if (event.data.state === "CANCELED") {
-        paymentRequest.stateReason = "PURCHASE_FLOW_ABORTED";
+      } else if (event.data.state === "SUBMITTED") {
         await emit("abort", paymentRequest);
       } else {
         await emit("error", klarnaError("PAYMENT_REQUEST_" + event.data.state, `the payment request is ${event.data.state}`), paymentRequest);
@@ -143,7 +147,8 @@ export async function KlarnaSDK(config = {}) {
     const watch = setInterval(() => {
       if (!finished && popup && popup.closed) {
         finish();
-        emit("abort", { paymentRequestId: null, state: "CANCELED", stateReason: "PURCHASE_FLOW_ABORTED" });
+        leave();
+        emit("abort", { paymentRequestId: null, state: "SUBMITTED" });
       }
     }, 400);
   }
@@ -172,14 +177,47 @@ export async function KlarnaSDK(config = {}) {
       return;
     }
     if (typeof result.paymentRequestId === "string" || typeof result.paymentRequestUrl === "string") {
-      const url =
-        typeof result.paymentRequestUrl === "string"
-          ? result.paymentRequestUrl
-          : new URL(`journey/${encodeURIComponent(result.paymentRequestId)}`, SIM_ROOT).href;
+      const url = await issuedJourney(result);
+      if (!url) {
+        setBusy(button, false);
+        await emit(
+          "error",
+          typeof result.paymentRequestUrl === "string"
+            ? klarnaError("INVALID_PAYMENT_REQUEST_URL", "the payment request URL was not issued by Klarna (this simulator) or was rewritten")
+            : klarnaError("PAYMENT_REQUEST_NOT_FOUND", "no payment request has that id"),
+        );
+        return;
+      }
       openJourney(url, initiationMode, button);
       return;
     }
     location.assign(result.returnUrl);
+  }
+
+  // The journey of the payment request handed over: only a URL the simulator issued, as is
+  // (the real SDK refuses a rewritten one), or the URL of a request id it knows.
+  async function issuedJourney(result) {
+    let query;
+    if (typeof result.paymentRequestUrl === "string") {
+      let url;
+      try {
+        url = new URL(result.paymentRequestUrl);
+      } catch {
+        return null;
+      }
+      if (url.origin !== SIM_ROOT.origin) return null;
+      query = `url=${encodeURIComponent(result.paymentRequestUrl)}`;
+    } else {
+      query = `id=${encodeURIComponent(result.paymentRequestId)}`;
+    }
+    try {
+      const reply = await fetch(new URL(`payment-requests?${query}`, SDK_BASE));
+      if (!reply.ok) return null;
+      const found = await reply.json();
+      return typeof found.paymentRequestUrl === "string" ? found.paymentRequestUrl : null;
+    } catch {
+      return null;
+    }
   }
 
   function component(config = {}) {
@@ -221,15 +259,27 @@ export async function KlarnaSDK(config = {}) {
       if (!Number.isInteger(amount) || amount < 0 || typeof currency !== "string") {
         throw klarnaError("INVALID_PRESENTATION", "presentation needs an integer amount in minor units and a currency");
       }
-      return {
-        instruction: "SHOW_KLARNA",
-        paymentStatus: "PENDING_PARTNER_AUTHORIZATION",
-        locale,
-        intents: intents ?? ["PAY"],
+      const asked = new URLSearchParams({ currency });
+      if (partnerAccountId) asked.set("account", partnerAccountId);
+      const reply = await fetch(new URL(`presentation?${asked}`, SDK_BASE));
+      if (!reply.ok) throw klarnaError("PRESENTATION_FAILED", `the simulator refused a presentation (${reply.status})`);
+      const { instruction } = await reply.json();
+      const parts = {
         header: { text: "Klarna" },
         subheader: { text: "Pay now or later (simulator)" },
         icon: { shape: "badge" },
         paymentButton: { component },
+      };
+      const hidden = instruction === "HIDE_KLARNA";
+      return {
+        // The latest typedoc: an instruction and the payment options to show.
+        instruction,
+        paymentStatus: "PENDING_PARTNER_AUTHORIZATION",
+        paymentOptions: hidden ? [] : [{ paymentOptionId: "klarna-sim-pay-later", ...parts }],
+        // The older shape: the parts at the top level.
+        locale,
+        intents: intents ?? ["PAY"],
+        ...parts,
       };
     },
     initiate(callback, options = {}) {

@@ -2,13 +2,25 @@
 //! delivery per target waits in the outbox until it is acknowledged or its retry budget is
 //! spent. `webhooks.rs` sends what is due; the bookkeeping is here.
 
-use klarna_api::{WebhookEvent, WebhookMetadata};
+use klarna_api::{SignatureEncoding, WebhookEvent, WebhookMetadata};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::{log, EventRecord, State};
 use crate::clock;
+use crate::dialect::Dialect;
 use crate::ids::IdGen;
+
+/// Where webhooks go and the key that signs them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WebhookTarget {
+    /// The receiving URL.
+    pub url: String,
+    /// Sent as `Klarna-Signing-Key-Id`.
+    pub signing_key_id: String,
+    /// The HMAC key; `/_sim/state` and `/_sim/webhooks` never show it.
+    pub signing_key: String,
+}
 
 /// A delivery still owed to one target.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +33,8 @@ pub struct PendingDelivery {
     pub url: String,
     /// The key that signs it, by id (the key itself stays with the target).
     pub signing_key_id: String,
+    /// How `Klarna-Signature` is written (the event's dialect).
+    pub encoding: SignatureEncoding,
     /// The body, exactly as signed and sent.
     pub body: String,
     /// Attempts made so far.
@@ -89,8 +103,16 @@ impl RetryPolicy {
 }
 
 impl State {
-    /// Records an event about `account`, and a delivery to every webhook target.
-    pub fn record_event(&mut self, ids: &IdGen, account: &str, event_type: String, payload: serde_json::Value) {
+    /// Records an event about `account`, and a delivery to every webhook target, signed as
+    /// `dialect` signs.
+    pub fn record_event(
+        &mut self,
+        ids: &IdGen,
+        account: &str,
+        event_type: String,
+        payload: serde_json::Value,
+        dialect: Dialect,
+    ) {
         let event_id = ids.uuid().to_string();
         let now = self.now();
         let occurred_at = clock::rfc3339(now);
@@ -116,6 +138,7 @@ impl State {
                 event_type: event_type.clone(),
                 url: target.url.clone(),
                 signing_key_id: target.signing_key_id.clone(),
+                encoding: dialect.signature(),
                 body,
                 attempts: 0,
                 first_at: now,

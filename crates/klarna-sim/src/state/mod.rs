@@ -17,15 +17,15 @@ use klarna_api::{CustomerToken, PaymentRequest, PaymentRequestState, TokenScope}
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use events::{Attempt, Delivery, PendingDelivery, RetryPolicy};
+pub use events::{Attempt, Delivery, PendingDelivery, RetryPolicy, WebhookTarget};
 pub use requests::NewRequest;
 pub use table::Table;
 pub use transactions::Refusal;
 
 use crate::clock;
+use crate::dialect::Dialect;
 use crate::ids::IdGen;
 use crate::scenario::Scenario;
-use crate::webhooks::WebhookTarget;
 
 /// How long a payment request lives (Klarna's current default).
 pub const REQUEST_LIFETIME: time::Duration = time::Duration::hours(3);
@@ -74,6 +74,8 @@ pub struct State {
     pub holding_deliveries: bool,
     /// Where webhooks go, with their signing keys (`/_sim/state` leaves the keys out).
     pub webhooks: Vec<WebhookTarget>,
+    /// What `Klarna.Payment.presentation()` of the SDK stand-in says, when set.
+    pub presentation: Option<Instruction>,
     /// Whether the state file must be rewritten whole (after a reset).
     #[serde(skip)]
     pub rewrite: bool,
@@ -89,6 +91,12 @@ pub struct AccountSettings {
     /// Scenarios for the account's next Authorize calls, before the shared queue.
     #[serde(skip_serializing_if = "VecDeque::is_empty")]
     pub queued: VecDeque<Scenario>,
+    /// The account's dialect, unless a call names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<Dialect>,
+    /// The currencies of the markets the account is configured for; none: every currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currencies: Option<Vec<String>>,
 }
 
 /// One Authorize call as it arrived, and what the simulator made of it.
@@ -120,11 +128,28 @@ pub struct AuthorizeCall {
     pub status: u16,
 }
 
+/// The `instruction` of a payment presentation (latest typedoc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(clippy::enum_variant_names, reason = "Klarna's own names")]
+pub enum Instruction {
+    /// Show Klarna among the payment methods.
+    ShowKlarna,
+    /// Show Klarna, preselected.
+    PreselectKlarna,
+    /// Show Klarna alone.
+    ShowOnlyKlarna,
+    /// Do not offer Klarna for this purchase.
+    HideKlarna,
+}
+
 /// A payment request and what the journey completes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// The partner account it belongs to.
     pub account: String,
+    /// The dialect of the call that created it: its reads and webhooks speak it.
+    pub dialect: Dialect,
     /// The request as Klarna shows it.
     pub request: PaymentRequest,
     /// Where the journey returns the shopper.

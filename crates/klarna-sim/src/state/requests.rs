@@ -7,12 +7,15 @@ use klarna_api::PaymentRequestState::{self, Canceled, Completed, Expired, InProg
 
 use super::{PendingToken, RequestRecord, SessionToken, State, REQUEST_LIFETIME};
 use crate::clock;
+use crate::dialect::Dialect;
 use crate::ids::IdGen;
 
 /// What a step-up creates a payment request from.
 pub struct NewRequest {
     /// The partner account.
     pub account: String,
+    /// The dialect of the call.
+    pub dialect: Dialect,
     /// `step_up_config.payment_request_reference`.
     pub reference: Option<String>,
     /// The amount to authorize after the journey, if a payment was asked for.
@@ -64,6 +67,7 @@ impl State {
         };
         let record = RequestRecord {
             account: new.account.clone(),
+            dialect: new.dialect,
             request: request.clone(),
             return_url: new.return_url,
             registered_origin: new.registered_origin,
@@ -73,8 +77,8 @@ impl State {
             finalized: false,
         };
         self.requests.insert(id, record);
-        let payload = serde_json::to_value(&request).unwrap_or_default();
-        self.record_event(ids, &new.account, Submitted.event_type(), payload);
+        let payload = new.dialect.request(&request);
+        self.record_event(ids, &new.account, Submitted.event_type(), payload, new.dialect);
         request
     }
 
@@ -92,9 +96,9 @@ impl State {
         record.request.state = Some(next);
         record.request.state_reason = reason.map(str::to_owned);
         record.request.updated_at = Some(now);
-        let account = record.account.clone();
-        let payload = serde_json::to_value(&record.request).unwrap_or_default();
-        self.record_event(ids, &account, next.event_type(), payload);
+        let (account, dialect) = (record.account.clone(), record.dialect);
+        let payload = dialect.request(&record.request);
+        self.record_event(ids, &account, next.event_type(), payload, dialect);
         true
     }
 
@@ -150,6 +154,12 @@ impl State {
             record.finalized = record.pending_payment.is_none();
         }
         self.transition(ids, id, Completed, None)
+    }
+
+    /// The shopper left the journey without finishing: IN_PROGRESS goes back to SUBMITTED
+    /// (the request is not canceled; the partner may cancel it).
+    pub fn abort(&mut self, ids: &IdGen, id: &str) -> bool {
+        self.requests.get(id).map(RequestRecord::state) == Some(InProgress) && self.transition(ids, id, Submitted, None)
     }
 
     /// The partner cancels: from SUBMITTED or IN_PROGRESS, or COMPLETED until the final

@@ -5,6 +5,7 @@ use klarna_api::transaction::{PaymentCapture, PaymentRefund, TransactionDetails}
 
 use super::{State, TransactionRecord};
 use crate::clock;
+use crate::dialect::Dialect;
 use crate::ids::IdGen;
 
 /// Refunds allowed per transaction.
@@ -56,8 +57,15 @@ impl State {
         Ok(details)
     }
 
-    /// Captures `amount` of transaction `id` and announces it.
-    pub fn capture(&mut self, ids: &IdGen, account: &str, id: &str, amount: u64) -> Result<PaymentCapture, Refusal> {
+    /// Captures `amount` of transaction `id` and announces it in `dialect`.
+    pub fn capture(
+        &mut self,
+        ids: &IdGen,
+        account: &str,
+        id: &str,
+        amount: u64,
+        dialect: Dialect,
+    ) -> Result<PaymentCapture, Refusal> {
         let created_at = clock::rfc3339(self.now());
         let details = self.transaction(account, id)?;
         let left = details.amount.saturating_sub(details.captured_amount);
@@ -68,12 +76,19 @@ impl State {
         details.captured_amount = details.captured_amount.saturating_add(amount);
         details.payment_captures.push(capture.clone());
         let payload = serde_json::to_value(&*details).unwrap_or_default();
-        self.record_event(ids, account, "payment.transaction.captured".to_owned(), payload);
+        self.record_event(ids, account, "payment.transaction.captured".to_owned(), payload, dialect);
         Ok(capture)
     }
 
-    /// Refunds `amount` of what transaction `id` captured and announces it.
-    pub fn refund(&mut self, ids: &IdGen, account: &str, id: &str, amount: u64) -> Result<PaymentRefund, Refusal> {
+    /// Refunds `amount` of what transaction `id` captured and announces it in `dialect`.
+    pub fn refund(
+        &mut self,
+        ids: &IdGen,
+        account: &str,
+        id: &str,
+        amount: u64,
+        dialect: Dialect,
+    ) -> Result<PaymentRefund, Refusal> {
         let created_at = clock::rfc3339(self.now());
         let details = self.transaction(account, id)?;
         if details.payment_refunds.len() >= MAX_REFUNDS {
@@ -87,7 +102,7 @@ impl State {
         details.refunded_amount = details.refunded_amount.saturating_add(amount);
         details.payment_refunds.push(refund.clone());
         let payload = serde_json::to_value(&*details).unwrap_or_default();
-        self.record_event(ids, account, "payment.transaction.refunded".to_owned(), payload);
+        self.record_event(ids, account, "payment.transaction.refunded".to_owned(), payload, dialect);
         Ok(refund)
     }
 }
