@@ -277,11 +277,13 @@ test("a Klarna 5xx shows an error and the button works again", async () => {
   assert.equal(order(page.orderId).transactions.length, 1);
 });
 
-test("a shopper who cancels in Klarna's journey can pay on the next click", async () => {
+test("a shopper who leaves Klarna's journey can pay on the next click, which cancels the journey left open", async () => {
   const page = await checkout({ flow: "one_time", mode: "POPUP" });
   await payInPopup(page, "cancel");
   await page.waitForSelector("#notice[data-error-code='ABORTED']");
-  await waitUntil("the canceled webhook", () => order(page.orderId).session.status === "CANCELED");
+  // As Klarna documents it, leaving the journey leaves the request SUBMITTED.
+  await waitUntil("the journey to go back to SUBMITTED", () => order(page.orderId).requests[0]?.state === "SUBMITTED");
+  assert.equal(order(page.orderId).session.status, "AWAITING_SHOPPER");
   await payInPopup(page);
   assert.equal(await finish(page), "AUTHORIZED");
   const saved = order(page.orderId);
@@ -462,7 +464,7 @@ test("an approved payment stays authorized when only its token journey is cancel
   const id = page.orderId;
   await payInPopup(page, "cancel");
   await page.waitForSelector("#notice[data-error-code='ABORTED']");
-  await waitUntil("the canceled webhook", () => order(id).requests[0]?.state === "CANCELED");
+  await waitUntil("the journey to go back to SUBMITTED", () => order(id).requests[0]?.state === "SUBMITTED");
   assert.equal(order(id).session.status, "AUTHORIZED");
   await page.click("[data-klarna-button]");
   await page.waitForSelector("#notice[data-error-code='HTTP']");

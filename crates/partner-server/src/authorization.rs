@@ -232,11 +232,17 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
                             tracing::error!(status, "Klarna refused this backend's credentials");
                             ApiError::bad_gateway(
                                 "KLARNA_CONFIGURATION",
-                                "the payment provider is misconfigured; Klarna refused its credentials",
+                                "the payment provider cannot use Klarna right now (Klarna refused its credentials); please try again later",
                             )
                         }
                         (_, Some(error)) => ApiError::relayed(status, error),
-                        (_, None) => ApiError::bad_gateway("KLARNA_ERROR", format!("Klarna answered HTTP {status}")),
+                        // Refused as sent: the same request would be refused again.
+                        (_, None) => ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            klarna_api::ErrorType::InputError,
+                            "KLARNA_REFUSED",
+                            format!("Klarna refused the payment (HTTP {status})"),
+                        ),
                     })
                 }
                 Proof::Nothing { retry_after_ms } => {
@@ -248,7 +254,9 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
                             format!("Klarna answered HTTP {status}; please try again"),
                         ),
                     };
-                    if status == 409 {
+                    // Nothing is proven, so the next click may well succeed: a status the
+                    // button reports as recoverable (429 stays 429, anything else is 502).
+                    if status != 429 {
                         refusal.status = StatusCode::BAD_GATEWAY;
                     }
                     Ok(with_retry_after(refusal.into_response(), retry_after_ms))
@@ -261,8 +269,9 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
             Err(ApiError::bad_gateway("KLARNA_INVALID_REPLY", "Klarna's reply could not be read; please try again"))
         }
         Reply::NotSent(why) => {
+            // Every value from the browser was checked at the door: this is a fault of ours.
             app.store.record_failure(key, None, &why).await?;
-            Err(ApiError::bad_gateway("KLARNA_REQUEST_NOT_SENT", "the request to Klarna could not be built"))
+            Err(ApiError::internal(format!("the Authorize request could not be built: {why}")))
         }
         Reply::Unreachable { why, connected: false } => {
             app.store.record_failure(key, None, &why).await?;

@@ -3,7 +3,7 @@
 //! final authorization with the network session token, exactly once across instances.
 
 use klarna_api::authorize::RequestPaymentTransaction;
-use klarna_api::{AuthorizeRequest, CustomerToken, PaymentRequest, PaymentRequestState};
+use klarna_api::{AuthorizeRequest, PaymentRequest, PaymentRequestState};
 
 use crate::attempts::{proof_of_status, Proof};
 use crate::error::ApiError;
@@ -23,15 +23,6 @@ pub enum Settled {
     Gone,
     /// Not a request this backend created.
     NotOurs,
-}
-
-/// The tokens a completed payment request carries, wherever Klarna put them.
-fn tokens(raw: &serde_json::Value, request: &PaymentRequest) -> (Option<String>, Option<CustomerToken>) {
-    let context = request.state_context.as_ref();
-    let session = context
-        .and_then(|c| c.klarna_network_session_token.clone())
-        .or_else(|| raw.get("klarna_network_session_token").and_then(|v| v.as_str()).map(str::to_owned));
-    (session, context.and_then(|c| c.customer_token.clone()))
 }
 
 /// Reads payment request `id` from Klarna and brings its order up to date; runs the final
@@ -61,7 +52,9 @@ pub async fn settle(app: &App, id: &str) -> Result<Settled, ApiError> {
     let request: PaymentRequest = serde_json::from_value((*raw).clone())
         .map_err(|e| ApiError::bad_gateway("KLARNA_INVALID_REPLY", format!("not a payment request: {e}")))?;
     let state = request.state.unwrap_or(PaymentRequestState::Unknown);
-    let (session_token, customer_token) = tokens(&raw, &request);
+    // The tokens of a completed journey, wherever Klarna put them (spec A4).
+    let tokens = klarna_api::tokens_in(&raw);
+    let (session_token, customer_token) = (tokens.network_session_token, tokens.customer_token);
     let status = app.store.record_request_state(id, state, customer_token, app.poll_every_ms()).await?;
     if state != PaymentRequestState::Completed || !tracked.pending_payment {
         return Ok(Settled::Done(status));

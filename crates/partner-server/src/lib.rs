@@ -9,10 +9,10 @@
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -112,13 +112,16 @@ pub fn router(app: Arc<App>, identity: Arc<customer::Identity>) -> Router {
 }
 
 /// CORS for pages on the origins named with `--cors-origin`: the preflight of the button's
-/// JSON POST (with `Idempotency-Key`) is granted to them, with credentials.
+/// JSON POST (with `Idempotency-Key` and any headers the page adds) is granted to them, with
+/// credentials.
 fn cors(origins: &[String]) -> CorsLayer {
     let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
         .allow_credentials(true)
         .allow_methods([Method::POST, Method::GET])
-        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        // Whatever headers the page asks for (`Content-Type`, `Idempotency-Key` and those set
+        // with `.header()`): only the configured origins get an answer at all.
+        .allow_headers(AllowHeaders::mirror_request())
         .max_age(std::time::Duration::from_secs(600))
 }
