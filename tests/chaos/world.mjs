@@ -163,8 +163,8 @@ function shopper(world) {
   const request = client(() => world.nextUrl());
   const me = {
     request,
-    async order(flow = "one_time", scenario = "") {
-      const reply = await request("/api/checkout-sessions", { json: { flow, scenario } });
+    async order(flow = "one_time", scenario = "", extra = {}) {
+      const reply = await request("/api/checkout-sessions", { json: { flow, scenario, ...extra } });
       if (reply.status !== 200) throw new Error(`checkout session: HTTP ${reply.status}: ${await reply.text()}`);
       return reply.json();
     },

@@ -392,7 +392,7 @@ async fn record(connection: &mut AnyConnection, recorded: Recorded) -> Result<()
         .await?;
     }
     if let Some(token) = reply.customer_token_response.as_ref().and_then(|t| t.customer_token.as_ref()) {
-        super::tokens::insert(connection, &session.id, &session.customer_id, token).await?;
+        super::tokens::insert(connection, &session.id, &session.customer_id, token, session.scope.klarna()).await?;
     }
     if let Some(id) = reply.payment_request.as_ref().and_then(|r| r.id()) {
         let state = reply.payment_request.as_ref().and_then(|r| r.state).unwrap_or(PaymentRequestState::Submitted);

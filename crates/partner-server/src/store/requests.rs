@@ -146,7 +146,14 @@ impl Store {
                 let pending: i64 = row.try_get("pending_payment")?;
                 let finalization: Option<Finalization> = optional_enum(&row, "finalization")?;
                 if let Some(token) = &token {
-                    super::tokens::insert(c, &session_id, &order.session.customer_id, token).await?;
+                    super::tokens::insert(
+                        c,
+                        &session_id,
+                        &order.session.customer_id,
+                        token,
+                        order.session.scope.klarna(),
+                    )
+                    .await?;
                 }
                 let now = now_ms();
                 let recorded = if may_record(current, state) { state } else { current };

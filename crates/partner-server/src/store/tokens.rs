@@ -14,14 +14,21 @@ fn scope_name(scope: TokenScope) -> &'static str {
     }
 }
 
-/// Keeps a Klarna customer token for `owner`; the same token twice is kept once.
+/// Keeps a Klarna customer token for `owner`; the same token twice is kept once. A token that
+/// came without its scopes (a bare string, as older pages show it) has the scope it was asked
+/// for, `asked`.
 pub(crate) async fn insert(
     connection: &mut AnyConnection,
     session_id: &str,
     owner: &str,
     token: &CustomerToken,
+    asked: TokenScope,
 ) -> Result<(), StoreError> {
-    let scopes: Vec<&str> = token.scopes.iter().map(|s| scope_name(*s)).collect();
+    let scopes: Vec<&str> = if token.scopes.is_empty() {
+        vec![scope_name(asked)]
+    } else {
+        token.scopes.iter().map(|s| scope_name(*s)).collect()
+    };
     let scopes = serde_json::to_string(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO customer_tokens (reference, klarna_token, scopes, owner, session_id, created_at)
