@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm run fuzz`: cargo-fuzz (libFuzzer) on the package's reply reading, its URL and id policy,
 # the model's parsers and the webhook signature check, for a bounded time each
-# (FUZZ_SECONDS, default 60). Needs a nightly toolchain (libFuzzer's instrumentation); where
-# there is none it says so and stops. Writes its figures into RELIABILITY.md.
+# (FUZZ_SECONDS, default 60). Needs a nightly toolchain (libFuzzer's instrumentation); without
+# one it says how to install it and fails. Writes its figures into RELIABILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -10,8 +10,9 @@ seconds="${FUZZ_SECONDS:-60}"
 targets=(reply url_policy api_models webhook_signature)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
-  echo "fuzz: skipped: no nightly toolchain on this machine (rustup toolchain list)"
-  exit 0
+  echo "fuzz: needs a nightly toolchain (libFuzzer's instrumentation); install one with" >&2
+  echo "      rustup toolchain install nightly --profile minimal" >&2
+  exit 1
 fi
 if ! command -v cargo-fuzz >/dev/null; then
   echo "fuzz: building cargo-fuzz (a few minutes, once)"

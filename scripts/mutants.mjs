@@ -1,0 +1,215 @@
+// Removes each security and exactly-once defence in turn, rebuilds, and runs the test that
+// claims to show it: a defence whose test still passes without it is not shown by that test.
+// Writes docs/mutants.md (one row per defence: killed or SURVIVED) and exits non-zero if any
+// survived. Bounded: one incremental debug build and one test file per defence (about a minute
+// each). Run with `npm run mutants`; the source is restored after each mutant, also on Ctrl-C.
+import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+
+const root = new URL("../", import.meta.url).pathname;
+const security = "tests/e2e/security.test.mjs";
+const checkout = "tests/e2e/checkout.test.mjs";
+const exactlyOnce = "tests/e2e/exactly-once.test.mjs";
+
+/** Each defence: where it is, a change that removes it, and the test that must then fail. */
+const MUTANTS = [
+  {
+    defence: "Secrets: the customer token is removed from Klarna's reply before the browser gets it",
+    file: "crates/partner-server/src/authorization.rs",
+    from: "response.clone().without_customer_token()",
+    to: "response.clone()",
+    test: [checkout, "a purchase that saves Klarna authorizes the payment and keeps the token"],
+  },
+  {
+    defence: "Simulator: the partner API takes only configured keys",
+    file: "crates/klarna-sim/src/auth.rs",
+    from: "let known = keys.iter()",
+    to: "let known = true || keys.iter()",
+    test: [security, "the simulator's partner API is not on the shop's origin"],
+  },
+  {
+    defence: "Simulator: journey pages may be framed only by the registered origin",
+    file: "crates/klarna-sim/src/journey.rs",
+    from: `let ancestors = origin.unwrap_or("'none'");`,
+    to: `let ancestors = "*";`,
+    test: [security, "journey pages are served hardened"],
+  },
+  {
+    defence: "Backend: a charge uses only the clicking customer's tokens",
+    file: "crates/partner-server/src/store/tokens.rs",
+    from: "WHERE owner = $1 AND",
+    to: "WHERE (owner = $1 OR 1 = 1) AND",
+    test: [security, "a shopper cannot charge, or even see, another shopper's saved Klarna"],
+  },
+  {
+    defence: "Backend: an order is shown only to its customer",
+    file: "crates/partner-server/src/routes/orders.rs",
+    from: "is_some_and(|row| row.session.customer_id == customer.0)",
+    to: "is_some_and(|_row| true)",
+    test: [security, "a shopper cannot charge, or even see, another shopper's saved Klarna"],
+  },
+  {
+    defence: "Backend: an order is clicked only by its customer",
+    file: "crates/partner-server/src/authorization.rs",
+    from: ".filter(|row| row.session.customer_id == customer.0)",
+    to: ".filter(|_row| true)",
+    test: [security, "a shopper cannot charge, or even see, another shopper's saved Klarna"],
+  },
+  {
+    defence: "Webhooks: the signature is checked",
+    file: "crates/partner-server/src/routes/webhooks.rs",
+    from: "if !crate::signatures::verify(",
+    to: "if false && !crate::signatures::verify(",
+    test: [checkout, "webhooks with a bad or missing signature, or stale, are refused"],
+  },
+  {
+    defence: "Webhooks: an event for another account is refused",
+    file: "crates/partner-server/src/routes/webhooks.rs",
+    from: "if metadata.recipient_account_id != app.klarna.account() {",
+    to: "if false && metadata.recipient_account_id != app.klarna.account() {",
+    test: [security, "webhooks for another account"],
+  },
+  {
+    defence: "Webhooks: an old event is refused",
+    file: "crates/partner-server/src/routes/webhooks.rs",
+    from: "if age > MAX_EVENT_AGE || age < -MAX_CLOCK_SKEW {",
+    to: "if false && (age > MAX_EVENT_AGE || age < -MAX_CLOCK_SKEW) {",
+    test: [checkout, "webhooks with a bad or missing signature, or stale, are refused"],
+  },
+  {
+    defence: "Config: a short operator key stops the start",
+    file: "crates/partner-server/src/config.rs",
+    from: "if key.trim().len() < MIN_OPERATOR_KEY {",
+    to: "if key.trim().is_empty() {",
+    test: [security, "the backend refuses to start without a webhook key"],
+  },
+  {
+    defence: "CSRF: a cross-site Origin is refused",
+    file: "crates/partner-server/src/csrf.rs",
+    from: "Some(_) => Err(refused()),\n        None =>",
+    to: "Some(_) => Ok(()),\n        None =>",
+    test: [checkout, "cross-site and malformed calls to the authorize route are refused"],
+  },
+  {
+    defence: "DNS rebinding: every listener answers only to its own host names",
+    file: "crates/http-kit/src/hosts.rs",
+    from: "Some(host) if hosts.allows(&host) =>",
+    to: "Some(host) if true || hosts.allows(&host) =>",
+    test: [security, "a rebinding attacker's host name is refused on every listener"],
+  },
+  {
+    defence: "Input: a session token Klarna could not take is refused at the door",
+    file: "crates/partner-server/src/routes/authorize.rs",
+    from: "is_some_and(|t| !token_like(t, MAX_TOKEN))",
+    to: "is_some_and(|t| false && !token_like(t, MAX_TOKEN))",
+    test: [security, "a session token Klarna could not take is refused at the door"],
+  },
+  {
+    defence: "Errors: a 500 says an error id, not the database's words",
+    file: "crates/partner-server/src/error.rs",
+    from: `"the payment service failed; please try again, and quote the error id if it persists",`,
+    to: `format!("{detail}"),`,
+    test: [security, "an internal failure tells the client an error id"],
+  },
+  {
+    defence: "Exactly once: a 5xx or a 429 proves nothing (the attempt is repeated under its key, never replaced)",
+    file: "crates/partner-server/src/attempts.rs",
+    from: "400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 => Proof::DidNotAct,",
+    to: "400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504 => Proof::DidNotAct,",
+    test: [exactlyOnce, "a lost approval, then a 429 on its repeat"],
+  },
+  {
+    defence: "Exactly once: each attempt has its own Klarna idempotency key, kept for its repeats",
+    file: "crates/partner-server/src/store/attempts.rs",
+    from: `format!("authorize:{session_id}:{}", made.saturating_add(1))`,
+    to: `format!("authorize:{session_id}:{}", uuid::Uuid::new_v4())`,
+    test: [exactlyOnce, "50 checkouts through"],
+  },
+  {
+    defence: "Exactly once: the sweeper repeats attempts of unknown outcome nobody clicks again",
+    file: "crates/partner-server/src/sweeper.rs",
+    from: "let attempts = app.store.attempts_to_resolve(app.timing, BATCH).await?;",
+    to: "let attempts: Vec<String> = { let _ = app.store.attempts_to_resolve(app.timing, BATCH).await?; Vec::new() };",
+    test: [exactlyOnce, "nobody clicks again: the sweeper finishes it"],
+  },
+  {
+    defence: "Exactly once: an unknown attempt past Klarna's idempotency window goes to review, never repeated",
+    file: "crates/partner-server/src/attempts.rs",
+    from: "if now.saturating_sub(attempt.first_sent_at) >= timing.idempotency_window_ms {",
+    to: "if false && now.saturating_sub(attempt.first_sent_at) >= timing.idempotency_window_ms {",
+    test: [exactlyOnce, "past Klarna's idempotency window"],
+  },
+];
+
+let restoring = null;
+process.on("SIGINT", () => {
+  if (restoring) restoring();
+  process.exit(130);
+});
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+function build() {
+  return run("cargo", ["build", "--workspace", "--bins", "--locked", "--features", "partner-server/kill-points"]);
+}
+
+const only = process.argv.slice(2);
+const rows = [];
+for (const mutant of MUTANTS) {
+  if (only.length && !only.some((word) => mutant.defence.includes(word))) continue;
+  const path = `${root}${mutant.file}`;
+  const original = readFileSync(path, "utf8");
+  const found = original.split(mutant.from).length - 1;
+  if (found !== 1) {
+    rows.push({ ...mutant, result: `NOT APPLIED (the code to change was found ${found} times; update this script)` });
+    console.log(`?? ${mutant.defence}: found ${found} times`);
+    continue;
+  }
+  restoring = () => writeFileSync(path, original);
+  writeFileSync(path, original.replace(mutant.from, mutant.to));
+  let result;
+  try {
+    const built = build();
+    if (!built.ok) {
+      result = "NOT BUILT (the mutant does not compile; update this script)";
+      console.log(built.output.split("\n").filter((l) => l.startsWith("error")).join("\n"));
+    } else {
+      const [file, name] = mutant.test;
+      const tested = run("node", ["--test", `--test-name-pattern=${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, file]);
+      const ran = /# pass (\d+)/.exec(tested.output)?.[1] ?? "0";
+      const failed = /# fail (\d+)/.exec(tested.output)?.[1] ?? "0";
+      if (Number(ran) + Number(failed) === 0) result = "NO TEST RAN (the name pattern matched nothing)";
+      else result = tested.ok ? "SURVIVED" : "killed";
+    }
+  } finally {
+    restoring();
+    restoring = null;
+  }
+  rows.push({ ...mutant, result });
+  console.log(`${result === "killed" ? "ok" : "!!"} ${mutant.defence}: ${result}`);
+}
+const rebuilt = build();
+if (!rebuilt.ok) console.log("could not rebuild the unchanged source:\n", rebuilt.output);
+
+const table = rows
+  .map((r) => `| ${r.defence} | \`${r.file}\`: \`${r.from.replace(/\n\s*/g, " ").replace(/\|/g, "\\|")}\` | ${r.test[0]}: "${r.test[1]}…" | ${r.result} |`)
+  .join("\n");
+writeFileSync(
+  `${root}docs/mutants.md`,
+  `# Each defence, removed: does its test notice?
+
+Written by \`npm run mutants\` (scripts/mutants.mjs) on ${new Date().toISOString().slice(0, 10)}. For each
+defence the script changes the code that makes it, rebuilds, and runs the test named: *killed*
+means the test failed without the defence, as it must.
+
+| defence | code changed | test | result |
+|---|---|---|---|
+${table}
+`,
+);
+const bad = rows.filter((r) => r.result !== "killed");
+console.log(`${rows.length - bad.length} of ${rows.length} defences are shown by their tests`);
+process.exit(bad.length ? 1 : 0);
