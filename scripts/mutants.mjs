@@ -2,7 +2,8 @@
 // claims to show it: a defence whose test still passes without it is not shown by that test.
 // Writes docs/mutants.md (one row per defence: killed or SURVIVED) and exits non-zero if any
 // survived. Bounded: one incremental debug build and one test file per defence (about a minute
-// each). Run with `npm run mutants`; the source is restored after each mutant, also on Ctrl-C.
+// each). Run with `npm run mutants` (or `npm run mutants -- WORD` for the defences whose
+// description has WORD, printed only); the source is restored after each mutant, also on Ctrl-C.
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
@@ -18,7 +19,7 @@ const MUTANTS = [
     file: "crates/partner-server/src/authorization.rs",
     from: "response.clone().without_customer_token()",
     to: "response.clone()",
-    test: [checkout, "a purchase that saves Klarna authorizes the payment and keeps the token"],
+    test: [checkout, "mixed row pay_declined_token_approved"],
   },
   {
     defence: "Simulator: the partner API takes only configured keys",
@@ -119,11 +120,11 @@ const MUTANTS = [
     test: [exactlyOnce, "a lost approval, then a 429 on its repeat"],
   },
   {
-    defence: "Exactly once: each attempt has its own Klarna idempotency key, kept for its repeats",
-    file: "crates/partner-server/src/store/attempts.rs",
-    from: `format!("authorize:{session_id}:{}", made.saturating_add(1))`,
-    to: `format!("authorize:{session_id}:{}", uuid::Uuid::new_v4())`,
-    test: [exactlyOnce, "50 checkouts through"],
+    defence: "Exactly once: a repeat goes under its attempt's Klarna idempotency key, never a new one",
+    file: "crates/partner-server/src/authorization.rs",
+    from: "let headers = AuthorizeHeaders {\n        idempotency_key: Some(key),",
+    to: "let fresh = uuid::Uuid::new_v4().to_string();\n    let headers = AuthorizeHeaders {\n        idempotency_key: Some(&fresh),",
+    test: [exactlyOnce, "a lost approval, then a 429 on its repeat"],
   },
   {
     defence: "Exactly once: the sweeper repeats attempts of unknown outcome nobody clicks again",
@@ -155,6 +156,18 @@ function run(command, args) {
 function build() {
   return run("cargo", ["build", "--workspace", "--bins", "--locked", "--features", "partner-server/kill-points"]);
 }
+
+// The exactly-once tests run on PostgreSQL too: a throwaway server unless one is given.
+let pgDir = null;
+if (!process.env.TEST_DATABASE_URL) {
+  const env = spawnSync("bash", [`${root}scripts/postgres.sh`, "start"], { encoding: "utf8" });
+  if (env.status !== 0) throw new Error(`could not start PostgreSQL: ${env.stderr}`);
+  for (const [, name, value] of env.stdout.matchAll(/(\w+)=(\S+)/g)) process.env[name] = value;
+  pgDir = process.env.PG_DIR;
+}
+process.on("exit", () => {
+  if (pgDir) spawnSync("bash", [`${root}scripts/postgres.sh`, "stop", pgDir]);
+});
 
 const only = process.argv.slice(2);
 const rows = [];
@@ -194,6 +207,10 @@ for (const mutant of MUTANTS) {
 const rebuilt = build();
 if (!rebuilt.ok) console.log("could not rebuild the unchanged source:\n", rebuilt.output);
 
+if (only.length) {
+  // A partial run (`npm run mutants -- WORD…`) only prints: the report is of whole runs.
+  process.exit(rows.every((r) => r.result === "killed") ? 0 : 1);
+}
 const table = rows
   .map((r) => `| ${r.defence} | \`${r.file}\`: \`${r.from.replace(/\n\s*/g, " ").replace(/\|/g, "\\|")}\` | ${r.test[0]}: "${r.test[1]}…" | ${r.result} |`)
   .join("\n");

@@ -98,6 +98,8 @@ export async function startWorld({
     async restartBackend(env = {}, n = 0) {
       const slot = backends[n];
       if (alive(slot)) await slot.process.kill();
+      // A process that died by itself: let its closed connections be seen (see `kill`).
+      else await new Promise((done) => setTimeout(done, 100));
       return startBackend(slot, env);
     },
     /** Kills instance `n` with SIGKILL. */

@@ -6,14 +6,22 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startWorld, waitUntil } from "../chaos/world.mjs";
 import { runCheckouts, killPointCase } from "../chaos/scenarios.mjs";
+import { freshPostgres } from "./support.mjs";
+
+/** Each test runs on both databases the backend supports; `fresh()` gives an empty database
+ * for one world: SQLite (a file of the world's own) or PostgreSQL (on `npm test`'s server). */
+const DATABASES = [["SQLite", () => null], ["PostgreSQL", freshPostgres]];
+function onBoth(name, body) {
+  for (const [database, fresh] of DATABASES) test(`${name} (${database})`, () => body(fresh));
+}
 
 const onAuthorize = (...faults) => {
   let n = 0;
   return ({ path }) => (path.endsWith("/payment/authorize") ? faults[n++] ?? null : null);
 };
 
-test("a lost approval, then a 429 on its repeat: still one transaction, recorded", async () => {
-  const world = await startWorld({ plan: onAuthorize("lostReply", "rateLimited") });
+onBoth("a lost approval, then a 429 on its repeat: still one transaction, recorded", async (fresh) => {
+  const world = await startWorld({ databaseUrl: fresh(), plan: onAuthorize("lostReply", "rateLimited") });
   try {
     const shopper = world.shopper();
     const order = await shopper.order("one_time", "approve");
@@ -34,9 +42,10 @@ test("a lost approval, then a 429 on its repeat: still one transaction, recorded
   }
 });
 
-test("past Klarna's idempotency window an unknown attempt goes to an operator, never repeated blind", async () => {
+onBoth("past Klarna's idempotency window an unknown attempt goes to an operator, never repeated blind", async (fresh) => {
   const operator = "chaos-operator-key-0123456789";
   const world = await startWorld({
+    databaseUrl: fresh(),
     plan: onAuthorize("lostReply"),
     backendArgs: ["--idempotency-window-ms", "500", "--operator-key", operator],
   });
@@ -70,8 +79,8 @@ test("past Klarna's idempotency window an unknown attempt goes to an operator, n
   }
 });
 
-test("killed after Klarna approved and before the commit: the shopper's retry is answered at once, once", async () => {
-  const world = await startWorld();
+onBoth("killed after Klarna approved and before the commit: the shopper's retry is answered at once, once", async (fresh) => {
+  const world = await startWorld({ databaseUrl: fresh() });
   try {
     await world.restartBackend({ PARTNER_KILL_AT: "after-klarna-before-commit" });
     const shopper = world.shopper();
@@ -90,8 +99,8 @@ test("killed after Klarna approved and before the commit: the shopper's retry is
   }
 });
 
-test("killed after Klarna approved and before the commit, and nobody clicks again: the sweeper finishes it", async () => {
-  const world = await startWorld();
+onBoth("killed after Klarna approved and before the commit, and nobody clicks again: the sweeper finishes it", async (fresh) => {
+  const world = await startWorld({ databaseUrl: fresh() });
   try {
     await world.restartBackend({ PARTNER_KILL_AT: "after-klarna-before-commit" });
     const shopper = world.shopper();
@@ -105,8 +114,8 @@ test("killed after Klarna approved and before the commit, and nobody clicks agai
   }
 });
 
-test("a journey approved while the backend is down, its webhooks never delivered, is collected by itself", async () => {
-  const world = await startWorld();
+onBoth("a journey approved while the backend is down, its webhooks never delivered, is collected by itself", async (fresh) => {
+  const world = await startWorld({ databaseUrl: fresh() });
   try {
     const shopper = world.shopper();
     const order = await shopper.order("one_time");
@@ -124,8 +133,8 @@ test("a journey approved while the backend is down, its webhooks never delivered
   }
 });
 
-test("a payment request Klarna no longer knows lets the order move on", async () => {
-  const world = await startWorld();
+onBoth("a payment request Klarna no longer knows lets the order move on", async (fresh) => {
+  const world = await startWorld({ databaseUrl: fresh() });
   try {
     const shopper = world.shopper();
     const order = await shopper.order("one_time");
@@ -143,9 +152,9 @@ test("a payment request Klarna no longer knows lets the order move on", async ()
   }
 });
 
-test("a webhook whose sender hangs up is still handled, at once", async () => {
+onBoth("a webhook whose sender hangs up is still handled, at once", async (fresh) => {
   const slowFinal = ({ path, n }) => (path.endsWith("/payment/authorize") && n > 1 ? "slow" : null);
-  const world = await startWorld({ plan: slowFinal, simArgs: ["--webhook-timeout-ms", "150"] });
+  const world = await startWorld({ databaseUrl: fresh(), plan: slowFinal, simArgs: ["--webhook-timeout-ms", "150"] });
   try {
     const shopper = world.shopper();
     const order = await shopper.order("one_time");
@@ -160,16 +169,17 @@ test("a webhook whose sender hangs up is still handled, at once", async () => {
   }
 });
 
-test("kill points: a crash anywhere in a checkout loses and doubles nothing", async () => {
+onBoth("kill points: a crash anywhere in a checkout loses and doubles nothing", async (fresh) => {
   for (const point of ["before-klarna-call", "after-commit-before-reply", "during-final-authorization", "webhook-before-order-update"]) {
-    const result = await killPointCase(point, { returning: point !== "webhook-before-order-update" });
+    const result = await killPointCase(point, { databaseUrl: fresh(), returning: point !== "webhook-before-order-update" });
     assert.deepEqual([result.doubles, result.lost, result.unsettled], [[], [], []], `${point}: ${JSON.stringify(result)}`);
     assert.equal(result.klarnaTransactions, result.databaseTransactions, point);
   }
 });
 
-test("50 checkouts through 5% 500s, 2% timeouts, 2% 429s, 1% malformed and 5% lost replies: Klarna's books equal ours", async () => {
+onBoth("50 checkouts through 5% 500s, 2% timeouts, 2% 429s, 1% malformed and 5% lost replies: Klarna's books equal ours", async (fresh) => {
   const world = await startWorld({
+    databaseUrl: fresh(),
     plan: (await import("../chaos/proxy.mjs")).randomPlan({ http500: 0.05, timeout: 0.02, rateLimited: 0.02, malformed: 0.01, lostReply: 0.05, slow: 0.05 }, 7),
   });
   try {

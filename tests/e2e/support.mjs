@@ -26,7 +26,9 @@ export function startBinary(name, args = [], { env = {}, cwd = root, waitFor = n
           child,
           log: () => log,
           stop: () => child.kill("SIGTERM"),
-          kill: () => new Promise((done) => { child.once("exit", done); child.kill("SIGKILL"); }),
+          // Resolves a moment after the exit, so that a client's pooled connections to the dead
+          // process are seen closed (else the next request on the same port may take one).
+          kill: () => new Promise((done) => { child.once("exit", () => setTimeout(done, 100)); child.kill("SIGKILL"); }),
         });
       }
     };
@@ -59,8 +61,10 @@ export function client(base) {
   const jar = new Map();
   return async function request(path, { method = "GET", headers = {}, json, body } = {}) {
     const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
-    const reply = await fetch(`${typeof base === "function" ? base() : base}${path}`, {
-      method: json === undefined && body === undefined ? method : method === "GET" ? "POST" : method,
+    const url = `${typeof base === "function" ? base() : base}${path}`;
+    const verb = json === undefined && body === undefined ? method : method === "GET" ? "POST" : method;
+    const reply = await fetch(url, {
+      method: verb,
       redirect: "manual",
       headers: {
         ...(cookie ? { cookie } : {}),
@@ -68,6 +72,8 @@ export function client(base) {
         ...headers,
       },
       body: json !== undefined ? JSON.stringify(json) : body,
+    }).catch((error) => {
+      throw new Error(`${verb} ${url}: ${error.message} (${error.cause?.code ?? ""} ${error.cause?.message ?? ""})`, { cause: error });
     });
     for (const line of reply.headers.getSetCookie()) {
       const [pair] = line.split(";");

@@ -168,4 +168,29 @@ mod tests {
             assert!(!verify(b"key-1", body, bad), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        /// Any key, body and signature: no panic; a signature made with the key (either form)
+        /// verifies; under another key, or for a changed body, it does not.
+        #[test]
+        fn any_input_is_answered_and_only_the_right_signature_verifies(
+            key in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            signature in "\\PC{0,100}",
+        ) {
+            let _ = verify(&key, &body, &signature);
+            for encoding in [SignatureEncoding::Hex, SignatureEncoding::Base64] {
+                let signed = sign_with(&key, &body, encoding);
+                proptest::prop_assert!(verify(&key, &body, &signed));
+                let mut changed = body.clone();
+                changed.push(0);
+                proptest::prop_assert!(!verify(&key, &changed, &signed));
+                // Another key (HMAC pads short keys with zeros, so change a byte, not the length).
+                if let Some((first, rest)) = key.split_first() {
+                    let other: alloc::vec::Vec<u8> = core::iter::once(first ^ 1).chain(rest.iter().copied()).collect();
+                    proptest::prop_assert!(!verify(&other, &body, &signed));
+                }
+            }
+        }
+    }
 }
