@@ -3,8 +3,9 @@
 // Writes docs/mutants.md (one row per defence: killed or SURVIVED) and exits non-zero if any
 // survived. Bounded: one incremental debug build and one test file per defence (about a minute
 // each). Run with `npm run mutants` (or `npm run mutants -- WORD` for the defences whose
-// description has WORD, printed only); the source is restored after each mutant, also on Ctrl-C.
-import { readFileSync, writeFileSync } from "node:fs";
+// description has WORD: their rows of the report are replaced); the source is restored after
+// each mutant, also on Ctrl-C.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -19,7 +20,7 @@ const MUTANTS = [
     file: "crates/partner-server/src/authorization.rs",
     from: "response.clone().without_customer_token()",
     to: "response.clone()",
-    test: [checkout, "mixed row pay_declined_token_approved"],
+    test: [security, "no reply a browser can get carries a customer token"],
   },
   {
     defence: "Simulator: the partner API takes only configured keys",
@@ -34,6 +35,20 @@ const MUTANTS = [
     from: `let ancestors = origin.unwrap_or("'none'");`,
     to: `let ancestors = "*";`,
     test: [security, "journey pages are served hardened"],
+  },
+  {
+    defence: "Listeners: a connection that dribbles its headers is cut off",
+    file: "crates/http-kit/src/serve.rs",
+    from: ".header_read_timeout(limits.header_read_timeout)",
+    to: ".header_read_timeout(Duration::from_secs(3600))",
+    test: [security, "connections that dribble their headers are cut off"],
+  },
+  {
+    defence: "Listeners: connections are bounded",
+    file: "crates/http-kit/src/serve.rs",
+    from: "Semaphore::new(limits.max_connections.max(1))",
+    to: "Semaphore::new(1 << 20)",
+    test: [security, "connections that dribble their headers are cut off"],
   },
   {
     defence: "Backend: a charge uses only the clicking customer's tokens",
@@ -207,26 +222,34 @@ for (const mutant of MUTANTS) {
 const rebuilt = build();
 if (!rebuilt.ok) console.log("could not rebuild the unchanged source:\n", rebuilt.output);
 
-if (only.length) {
-  // A partial run (`npm run mutants -- WORD…`) only prints: the report is of whole runs.
-  process.exit(rows.every((r) => r.result === "killed") ? 0 : 1);
-}
-const table = rows
-  .map((r) => `| ${r.defence} | \`${r.file}\`: \`${r.from.replace(/\n\s*/g, " ").replace(/\|/g, "\\|")}\` | ${r.test[0]}: "${r.test[1]}…" | ${r.result} |`)
-  .join("\n");
-writeFileSync(
-  `${root}docs/mutants.md`,
-  `# Each defence, removed: does its test notice?
+const line = (r) =>
+  `| ${r.defence} | \`${r.file}\`: \`${r.from.replace(/\n\s*/g, " ").replace(/\|/g, "\\|")}\` | ${r.test[0]}: "${r.test[1]}…" | ${r.result} (${new Date().toISOString().slice(0, 10)}) |`;
+const report = `${root}docs/mutants.md`;
+if (only.length && existsSync(report)) {
+  // A partial run (`npm run mutants -- WORD…`) replaces its own rows of the last report.
+  let text = readFileSync(report, "utf8");
+  for (const r of rows) {
+    const at = text.split("\n").findIndex((l) => l.startsWith(`| ${r.defence} |`));
+    const lines = text.split("\n");
+    if (at >= 0) lines[at] = line(r);
+    text = at >= 0 ? lines.join("\n") : `${text.trimEnd()}\n${line(r)}\n`;
+  }
+  writeFileSync(report, text);
+} else {
+  writeFileSync(
+    report,
+    `# Each defence, removed: does its test notice?
 
-Written by \`npm run mutants\` (scripts/mutants.mjs) on ${new Date().toISOString().slice(0, 10)}. For each
-defence the script changes the code that makes it, rebuilds, and runs the test named: *killed*
-means the test failed without the defence, as it must.
+Written by \`npm run mutants\` (scripts/mutants.mjs). For each defence the script changes the
+code that makes it, rebuilds, and runs the test named: *killed* means the test failed without
+the defence, as it must. The date is the run that produced the row.
 
 | defence | code changed | test | result |
 |---|---|---|---|
-${table}
+${rows.map(line).join("\n")}
 `,
-);
+  );
+}
 const bad = rows.filter((r) => r.result !== "killed");
 console.log(`${rows.length - bad.length} of ${rows.length} defences are shown by their tests`);
 process.exit(bad.length ? 1 : 0);

@@ -76,7 +76,7 @@ export async function killPointCase(point, { returning = true, profile = "debug"
       if (atClick) await shopper.click(order);
       else if (back) await shopper.comeBack(back);
     }
-    await waitUntil("the order to settle", async () => (await world.reconcile([order.id])).unsettled.length === 0, 15_000).catch(() => {});
+    await waitUntil("the order to settle", async () => (await world.reconcile([order.id])).unsettled.length === 0, 25_000).catch(() => {});
     return { point, returning, ...(await world.reconcile([order.id])) };
   } finally {
     await world.stop();

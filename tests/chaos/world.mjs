@@ -53,13 +53,25 @@ export async function startWorld({
       "--klarna-base-url", proxy.url, "--klarna-api-key", API_KEY, "--klarna-simulator",
       "--klarna-sdk-url", `${simBrowser}/web-sdk/v2/klarna.mjs`,
       "--webhook-signing-key", `chaos=${SIGNING_KEY}`,
-      "--sweep-interval-ms", "200", "--poll-interval-ms", "1000", "--klarna-timeout-ms", "1500", "--lease-ms", "2000",
+      // Timings for tests; a flag in `backendArgs` replaces its default here.
+      ...Object.entries({ "--sweep-interval-ms": "200", "--poll-interval-ms": "1000", "--klarna-timeout-ms": "1500", "--lease-ms": "2000" })
+        .filter(([flag]) => !backendArgs.includes(flag))
+        .flat(),
       ...backendArgs,
     ], { profile, env });
     slot.port = Number(new URL(slot.process.url).port);
     return slot.process;
   }
-  for (const slot of backends) await startBackend(slot);
+  try {
+    for (const slot of backends) await startBackend(slot);
+  } catch (error) {
+    // Leave nothing running (a live simulator would keep the test process up).
+    for (const slot of backends) slot.process?.stop();
+    await proxy.close();
+    sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const control = (path, body) =>
     fetch(`${simApi}/_sim${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
       .then(async (reply) => {

@@ -133,6 +133,32 @@ onBoth("a journey approved while the backend is down, its webhooks never deliver
   }
 });
 
+onBoth("a click after the shopper approved the journey, before Klarna's webhook, finishes that payment and cancels nothing", async (fresh) => {
+  // Polling off: only the click itself can learn of the approval.
+  const world = await startWorld({ databaseUrl: fresh(), backendArgs: ["--poll-interval-ms", "3600000"] });
+  try {
+    const shopper = world.shopper();
+    const order = await shopper.order("one_time");
+    const first = await shopper.click(order);
+    assert.equal(first.body.payment_transaction_response.result, "STEP_UP_REQUIRED");
+    await world.control("/deliveries/hold", {});
+    await shopper.approve(first.body.payment_request.payment_request_id);
+    // A second tab, or a pop-up whose result was lost: a new click, under a new key.
+    const second = await shopper.click(order);
+    assert.notEqual(second.status, 200, JSON.stringify(second.body));
+    assert.ok(["ORDER_FINISHED", "FINAL_AUTHORIZATION_RUNNING", "JOURNEY_COMPLETED"].includes(second.body.error_code), JSON.stringify(second.body));
+    const requests = Object.values((await world.control("/state")).requests).map((r) => r.request.state);
+    assert.deepEqual(requests, ["COMPLETED"], "the approved journey was not canceled, and no new one opened");
+    await waitUntil("the order to be authorized", async () => (await shopper.status(order)) === "AUTHORIZED", 8_000);
+    await world.control("/deliveries/release", {});
+    const result = await world.reconcile([order.id]);
+    assert.deepEqual([result.doubles, result.lost, result.unsettled], [[], [], []], JSON.stringify(result));
+    assert.equal(result.klarnaTransactions, 1);
+  } finally {
+    await world.stop();
+  }
+});
+
 onBoth("a payment request Klarna no longer knows lets the order move on", async (fresh) => {
   const world = await startWorld({ databaseUrl: fresh() });
   try {
@@ -183,7 +209,8 @@ onBoth("50 checkouts through 5% 500s, 2% timeouts, 2% 429s, 1% malformed and 5% 
     plan: (await import("../chaos/proxy.mjs")).randomPlan({ http500: 0.05, timeout: 0.02, rateLimited: 0.02, malformed: 0.01, lostReply: 0.05, slow: 0.05 }, 7),
   });
   try {
-    const orders = await runCheckouts(world, 50, { concurrency: 8 });
+    // A repeat that meets faults again backs off (2 s, 4 s, 8 s…): settled, not at once.
+    const orders = await runCheckouts(world, 50, { concurrency: 8, settleMs: 20_000 });
     const result = await world.reconcile(orders);
     assert.deepEqual([result.doubles, result.lost, result.phantoms, result.unsettled], [[], [], [], []], JSON.stringify(result));
     assert.ok(result.klarnaTransactions > 40, `only ${result.klarnaTransactions} of 50 paid`);

@@ -131,6 +131,48 @@ test("the simulator's partner API is not on the shop's origin, and its own liste
   assert.equal((await direct.json()).error_code, "UNAUTHORIZED");
 });
 
+test("no reply a browser can get carries a customer token or a session token, in any outcome row", async () => {
+  // Every body the shopper's browser receives is read here, in the test (a browser test can
+  // miss a body the page navigated away from).
+  const seen = [];
+  const request = client(server.url);
+  const recorded = async (path, options) => {
+    const reply = await request(path, options);
+    seen.push(`${path}\n${await reply.clone().text()}`);
+    return reply;
+  };
+  const pay = async (flow, scenario = "") => {
+    const order = await (await recorded("/api/checkout-sessions", { json: { flow, scenario } })).json();
+    const reply = await recorded("/api/authorize-payment", {
+      json: { payment_option_id: "opt", context: { checkoutSessionId: order.id } },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    const body = await reply.json();
+    const status = async () => (await (await recorded(`/api/orders/${order.id}`)).json()).status;
+    // A step-up the backend kept (a declined purchase cancels the journey it came with).
+    if (body.payment_request && (await status()) === "AWAITING_SHOPPER") {
+      const journey = await fetch(`${server.url}/klarna-sim/eu/requests/${body.payment_request.payment_request_id.split(":").pop()}/start/approve`, { method: "POST", redirect: "manual" });
+      assert.equal(journey.status, 303, `${flow} ${scenario}: the journey's approval: ${await journey.text()}`);
+      const back = new URL(journey.headers.get("location"));
+      await recorded(back.pathname + back.search);
+    }
+    await waitUntil(`${flow} ${scenario} to settle`, async () => !["CREATED", "AWAITING_SHOPPER"].includes(await status()));
+    await recorded(`/order/${order.id}`);
+  };
+  await pay("token_only");
+  await pay("token_charge");
+  await pay("one_time");
+  for (const scenario of ["pay_approved_token_step_up", "pay_step_up_token_approved", "pay_approved_token_declined", "pay_declined_token_approved", "pay_step_up_token_declined", "pay_declined_token_step_up"]) {
+    await pay("token_with_purchase", scenario);
+  }
+  const tokens = db("SELECT klarna_token FROM customer_tokens").map((row) => row.klarna_token);
+  assert.ok(tokens.length >= 3, "the flows saved tokens (the scan has something to find)");
+  for (const secret of ["krn:customer-token", "klarna-network-session-token", "session-token:", ...tokens]) {
+    const leak = seen.find((body) => body.includes(secret));
+    assert.equal(leak, undefined, `${secret} reached the browser in ${leak?.split("\n")[0]}`);
+  }
+});
+
 test("a shopper cannot charge, or even see, another shopper's saved Klarna", async () => {
   const alice = shopper();
   const saved = await savedToken(alice);
@@ -259,7 +301,7 @@ function rawConnection(url, text) {
   });
 }
 
-test("connections that dribble their headers are cut off, and connections are bounded", async () => {
+test("connections that dribble their headers are cut off, and connections are bounded", { timeout: 20_000 }, async () => {
   const started = Date.now();
   await rawConnection(server.url, "GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
   assert.ok(Date.now() - started < 5_000, "a dribbling client was not cut off");

@@ -13,6 +13,7 @@ use crate::attempts::Proof;
 use crate::checkout::{self, Call, Flow};
 use crate::customer::Customer;
 use crate::error::ApiError;
+use crate::finalize::Settled;
 use crate::klarna::{AuthorizeHeaders, Reply, StoredCall};
 use crate::routes::authorize::ButtonCall;
 use crate::store::attempts::{Begin, Click, Recorded, Sending};
@@ -48,6 +49,11 @@ pub async fn click(app: Arc<App>, customer: Customer, call: ButtonCall) -> Resul
     let return_url = format!("{}/order/{}/return?state={{klarna.payment_request.state}}", app.public_url, session.id);
     let checkout_call =
         Call { return_url: &return_url, payment_option_id: call.payment_option_id.clone(), simulator: app.simulator };
+    // An open journey may have been completed a moment ago (its webhook not here yet): bring
+    // it up to date first, so the click sees the order as it is.
+    for open in app.store.open_requests(&session.id).await? {
+        let _ = crate::finalize::settle(&app, &open).await;
+    }
     let fingerprint = checkout::attempt_fingerprint(session, call.payment_option_id.as_deref());
     let mut asked = session.clone();
     loop {
@@ -156,10 +162,52 @@ async fn wait_for(app: &App, attempt_id: &str) -> Result<Response, ApiError> {
     }
 }
 
+/// The answer to a click that found the order's journey completed (the payment goes on there).
+const JOURNEY_COMPLETED: &str = "JOURNEY_COMPLETED";
+
 /// Cancels what a new attempt would leave behind: an open journey of the order. Fails when
-/// one moved on at Klarna and could not be canceled (it is being finished).
+/// one moved on at Klarna and could not be canceled (it is being finished), or was completed.
 async fn cancel_leftovers(app: &App, session_id: &str) -> Result<(), ApiError> {
     for open in app.store.open_requests(session_id).await? {
+        // The shopper may have finished this journey a moment ago, its webhook not here yet:
+        // read it from Klarna first. A completed journey is the order's payment (settling it
+        // ran the final authorization), never something to cancel for a new attempt.
+        match crate::finalize::settle(app, &open).await {
+            Ok(Settled::Busy) => {
+                return Err(ApiError::busy(
+                    "FINAL_AUTHORIZATION_RUNNING",
+                    "Klarna is finishing this payment; try again in a moment",
+                ))
+            }
+            Ok(Settled::Done(_) | Settled::Gone | Settled::NotOurs) => {}
+            Err(error) => {
+                tracing::warn!(
+                    order = session_id,
+                    request = open,
+                    code = error.body.error_code,
+                    "could not read a journey"
+                );
+                return Err(ApiError::busy(
+                    "JOURNEY_STILL_OPEN",
+                    "an earlier Klarna journey of this order could not be checked; try again in a moment",
+                ));
+            }
+        }
+        match app.store.tracked_request(&open).await? {
+            Some(tracked) if tracked.state == PaymentRequestState::Completed => {
+                return Err(ApiError::conflict(
+                    JOURNEY_COMPLETED,
+                    "the shopper completed this order's Klarna journey; the order is paid with what was approved there",
+                ))
+            }
+            Some(tracked)
+                if tracked.gone
+                    || !matches!(tracked.state, PaymentRequestState::Submitted | PaymentRequestState::InProgress) =>
+            {
+                continue
+            }
+            _ => {}
+        }
         match app.klarna.cancel_payment_request(&open).await {
             Reply::Ok(_) => {
                 app.store.record_request_state(&open, PaymentRequestState::Canceled, None, app.poll_every_ms()).await?;
@@ -197,6 +245,13 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
     if !sending.repeat {
         if let Err(error) = cancel_leftovers(&app, &sending.session_id).await {
             app.store.record_failure(key, None, error.body.message()).await?;
+            if error.body.error_code == JOURNEY_COMPLETED {
+                // This attempt is closed now, so the completed journey can be finished.
+                if let Some(id) = app.store.latest_request(&sending.session_id).await? {
+                    let app = app.clone();
+                    tokio::spawn(async move { crate::finalize::settle(&app, &id).await });
+                }
+            }
             return Err(error);
         }
     }
