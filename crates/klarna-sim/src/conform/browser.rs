@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use klarna_api::{AuthorizationResult, AuthorizeResponse};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
@@ -44,12 +45,17 @@ impl Reply {
         (200..300).contains(&self.status)
     }
 
-    /// `error_code` of an error reply, for messages.
+    /// The status and what the body says, in a few words, for messages.
     pub fn summary(&self) -> String {
         let code = self.json.as_ref().and_then(|j| j.get("error_code")).and_then(Value::as_str);
-        match code {
-            Some(code) => format!("HTTP {} {code}", self.status),
-            None => format!("HTTP {} {}", self.status, self.text.chars().take(120).collect::<String>()),
+        let reply = self.json.clone().and_then(|j| serde_json::from_value::<AuthorizeResponse>(j).ok());
+        let result = |r: Option<AuthorizationResult>| r.map_or("absent", AuthorizationResult::as_str);
+        match (code, reply) {
+            (Some(code), _) => format!("HTTP {} {code}", self.status),
+            (None, Some(reply)) if reply.payment_result().is_some() || reply.token_result().is_some() => {
+                format!("HTTP {} P={} T={}", self.status, result(reply.payment_result()), result(reply.token_result()))
+            }
+            _ => format!("HTTP {} {}", self.status, self.text.chars().take(120).collect::<String>()),
         }
     }
 }
@@ -69,7 +75,8 @@ impl Browser {
     pub fn new(start_url: &str, authorize_url: &str, headers: &[String]) -> Result<Self, String> {
         let mut extra = HeaderMap::new();
         for line in headers {
-            let (name, value) = line.split_once(':').ok_or_else(|| format!("--header {line:?} is not `Name: value`"))?;
+            let (name, value) =
+                line.split_once(':').ok_or_else(|| format!("--header {line:?} is not `Name: value`"))?;
             let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| format!("--header {line:?}: {e}"))?;
             let value = HeaderValue::from_str(value.trim()).map_err(|e| format!("--header {line:?}: {e}"))?;
             extra.append(name, value);
@@ -151,12 +158,7 @@ impl Browser {
         let amount = reply.get("amount").and_then(Value::as_u64).ok_or("--start answered no `amount` (minor units)")?;
         let currency = reply.get("currency").and_then(Value::as_str).ok_or("--start answered no `currency`")?;
         let authorize_url = reply.get("authorize_url").and_then(Value::as_str).unwrap_or(&self.authorize_url);
-        Ok(Ok(Checkout {
-            context,
-            amount,
-            currency: currency.to_owned(),
-            authorize_url: authorize_url.to_owned(),
-        }))
+        Ok(Ok(Checkout { context, amount, currency: currency.to_owned(), authorize_url: authorize_url.to_owned() }))
     }
 
     /// The button's click: the body of spec A2 under `key`, with `extra` fields merged into

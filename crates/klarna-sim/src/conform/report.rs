@@ -63,6 +63,11 @@ impl Report {
         self.lines.push(line);
     }
 
+    /// Whether the check `name` has a line already.
+    pub fn has(&self, name: &str) -> bool {
+        self.lines.iter().any(|line| line.name == name)
+    }
+
     /// How many checks ended so.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.lines.iter().filter(|line| line.verdict == verdict).count()
