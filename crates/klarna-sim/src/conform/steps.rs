@@ -650,7 +650,9 @@ impl Kit {
                 let amount = c.pointer("/body/request_payment_transaction/amount")?.as_u64();
                 let currency = text(c, &["body", "currency"]);
                 (amount != Some(g.amount) || currency != Some(g.currency.as_str())).then(|| {
-                    format!("{}: {:?} {:?} for a checkout of {} {}", g.label, amount, currency, g.amount, g.currency)
+                    let amount = amount.map_or("no amount".to_owned(), |a| a.to_string());
+                    let currency = currency.unwrap_or("no currency");
+                    format!("{}: {amount} {currency} for a checkout of {} {}", g.label, g.amount, g.currency)
                 })
             })
             .collect();
