@@ -1,7 +1,7 @@
 // `klarna-sim conform` against real backends: the reference backend (every check passes), and
 // a small Node backend (tests/conform/broken-backend.mjs) that keeps the contract until a flaw
 // is switched on, when the check named for that flaw fails and the kit exits non-zero.
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -56,28 +56,6 @@ function conform(world, start, authorize) {
 
 const failed = (run) => [...run.checks].filter(([, verdict]) => verdict === "FAIL").map(([name]) => name);
 
-test("the reference backend passes every check of the conformance kit", { timeout: 120_000 }, async () => {
-  const world = await startSim();
-  const dir = mkdtempSync(join(tmpdir(), "kpb-conform-"));
-  const backend = await startBinary("partner-server", [
-    "--port", "0", "--database-url", `sqlite://${join(dir, "partner.sqlite3")}`,
-    "--klarna-base-url", world.api, "--klarna-api-key", API_KEY,
-    "--webhook-signing-key", `${KEY_ID}=${SIGNING_KEY}`,
-  ]);
-  try {
-    await world.addWebhook(`${backend.url}/webhooks/klarna`);
-    const run = await conform(world, `${backend.url}/api/checkout-sessions`, `${backend.url}/api/authorize-payment`);
-    assert.deepEqual(failed(run), [], run.out);
-    assert.equal(run.code, 0, run.out);
-    assert.ok(run.checks.size === 29, `every check ran:\n${run.out}`);
-    assert.ok(![...run.checks.values()].includes("SKIP"), `nothing was skipped:\n${run.out}`);
-  } finally {
-    backend.stop();
-    world.sim.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 /** The Node backend with `flaws`, paired with a fresh simulator; the kit's run. */
 async function runBroken(flaws) {
   const world = await startSim();
@@ -91,22 +69,47 @@ async function runBroken(flaws) {
   }
 }
 
-test("a backend of another make, without flaws, passes too", { timeout: 120_000 }, async () => {
-  const run = await runBroken([]);
-  assert.deepEqual(failed(run), [], run.out);
-  assert.equal(run.code, 0, run.out);
-});
-
-for (const [flaw, check, alone] of [
-  ["leak-token", "no customer token sent to the browser", true],
-  ["browser-amount", "amount from the server, not the browser", true],
-  // One key for every call: Klarna refuses the later calls as conflicts, so much else fails too.
-  ["one-key", "distinct Klarna-Idempotency-Key per attempt", false],
-]) {
-  test(`a backend that breaks "${flaw}" fails "${check}"`, { timeout: 120_000 }, async () => {
-    const run = await runBroken([flaw]);
-    assert.equal(run.checks.get(check), "FAIL", run.out);
-    if (alone) assert.deepEqual(failed(run), [check], run.out);
-    assert.equal(run.code, 1, run.out);
+// Each run has its own simulator and backend, and mostly waits: they run side by side.
+describe("conformance kit", { concurrency: true }, () => {
+  test("the reference backend passes every check of the conformance kit", { timeout: 120_000 }, async () => {
+    const world = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), "kpb-conform-"));
+    const backend = await startBinary("partner-server", [
+      "--port", "0", "--database-url", `sqlite://${join(dir, "partner.sqlite3")}`,
+      "--klarna-base-url", world.api, "--klarna-api-key", API_KEY,
+      "--webhook-signing-key", `${KEY_ID}=${SIGNING_KEY}`,
+    ]);
+    try {
+      await world.addWebhook(`${backend.url}/webhooks/klarna`);
+      const run = await conform(world, `${backend.url}/api/checkout-sessions`, `${backend.url}/api/authorize-payment`);
+      assert.deepEqual(failed(run), [], run.out);
+      assert.equal(run.code, 0, run.out);
+      assert.ok(run.checks.size === 29, `every check ran:\n${run.out}`);
+      assert.ok(![...run.checks.values()].includes("SKIP"), `nothing was skipped:\n${run.out}`);
+    } finally {
+      backend.stop();
+      world.sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
-}
+
+  test("a backend of another make, without flaws, passes too", { timeout: 120_000 }, async () => {
+    const run = await runBroken([]);
+    assert.deepEqual(failed(run), [], run.out);
+    assert.equal(run.code, 0, run.out);
+  });
+
+  for (const [flaw, check, alone] of [
+    ["leak-token", "no customer token sent to the browser", true],
+    ["browser-amount", "amount from the server, not the browser", true],
+    // One key for every call: Klarna refuses the later calls as conflicts, so much else fails too.
+    ["one-key", "distinct Klarna-Idempotency-Key per attempt", false],
+  ]) {
+    test(`a backend that breaks "${flaw}" fails "${check}"`, { timeout: 120_000 }, async () => {
+      const run = await runBroken([flaw]);
+      assert.equal(run.checks.get(check), "FAIL", run.out);
+      if (alone) assert.deepEqual(failed(run), [check], run.out);
+      assert.equal(run.code, 1, run.out);
+    });
+  }
+});
