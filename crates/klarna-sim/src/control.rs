@@ -95,6 +95,22 @@ pub async fn queue(State(sim): State<Sim>, Json(body): Json<Queue>) -> Result<Js
     })
 }
 
+/// `DELETE /_sim/outcomes`: empties every queue (the shared one and each account's); standing
+/// account scenarios stay.
+pub async fn clear_queue(State(sim): State<Sim>) -> Result<StatusCode, ApiError> {
+    sim.mutate(|state| {
+        state.queued.clear();
+        let accounts: Vec<String> =
+            state.accounts.iter().filter(|(_, s)| !s.queued.is_empty()).map(|(a, _)| a.clone()).collect();
+        for account in accounts {
+            if let Some(settings) = state.accounts.get_mut(&account) {
+                settings.queued.clear();
+            }
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
 /// `GET /_sim/accounts/{account}`: the account's settings.
 pub async fn account(State(sim): State<Sim>, Path(account): Path<String>) -> Json<AccountSettings> {
     Json(sim.lock().accounts.get(&account).cloned().unwrap_or_default())

@@ -24,6 +24,7 @@ mod auth;
 mod authorize;
 mod body;
 mod clock;
+pub mod conform;
 mod control;
 mod dialect;
 mod ids;
@@ -177,7 +178,7 @@ impl Sim {
         Router::new()
             .route("/_sim/reset", post(control::reset))
             .route("/_sim/state", get(control::dump))
-            .route("/_sim/outcomes", get(control::queued).post(control::queue))
+            .route("/_sim/outcomes", get(control::queued).post(control::queue).delete(control::clear_queue))
             .route("/_sim/accounts/{account}", get(control::account).put(control::set_account))
             .route("/_sim/clock", get(control::clock).post(control::advance_clock))
             .route("/_sim/presentation", get(control::presentation).post(control::set_presentation))

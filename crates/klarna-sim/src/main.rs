@@ -15,8 +15,10 @@ use tracing_subscriber::EnvFilter;
 /// An offline, stateful stand-in for Klarna's Payment Authorize API, purchase journey,
 /// webhooks and Web SDK.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Port of the browser listener: purchase journey, Web SDK stand-in (0 picks a free one).
     #[arg(long, env = "KLARNA_SIM_PORT", default_value_t = 4100)]
     port: u16,
@@ -72,9 +74,34 @@ struct Args {
     json_logs: bool,
 }
 
+/// What else the binary does besides serving.
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Tests a provider's own backend against the package's contract: a running simulator
+    /// plays Klarna, the kit plays the browser; one line per check, exit status 1 on any failure.
+    ///
+    /// Start the simulator (with --webhook-url pointing at your backend) and your backend
+    /// (pointed at the simulator's partner API) first. Your backend offers the adapter
+    /// --start: POST {"flow": "one_time"|"token_only"|"token_with_purchase"} answered with
+    /// {"context": <what the page sends as context>, "amount": <minor units>, "currency": "USD"}.
+    /// It must not name a scenario itself: the kit picks outcomes through /_sim/outcomes.
+    Conform(klarna_sim::conform::Options),
+}
+
 #[tokio::main]
 async fn main() {
-    if let Err(error) = run(Args::parse()).await {
+    let args = Args::parse();
+    if let Some(Command::Conform(options)) = args.command {
+        let report = klarna_sim::conform::run(options).await;
+        let (passed, failed, skipped) = (
+            report.count(klarna_sim::conform::Verdict::Pass),
+            report.count(klarna_sim::conform::Verdict::Fail),
+            report.count(klarna_sim::conform::Verdict::Skip),
+        );
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+        std::process::exit(i32::from(failed > 0));
+    }
+    if let Err(error) = run(args).await {
         eprintln!("klarna-sim: {error}");
         std::process::exit(2);
     }

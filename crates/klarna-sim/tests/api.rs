@@ -531,6 +531,13 @@ async fn queued_outcomes_apply_to_the_next_authorizations_in_order() {
     assert_eq!(results(&h.authorize(&purchase("q")).await), (Some("STEP_UP_REQUIRED"), None));
     let bad = h.control("/_sim/outcomes", json!({"scenarios": ["nope"]})).await;
     assert_klarna_error(&bad, 400, "VALIDATION_ERROR");
+    // DELETE empties the shared queue and each account's.
+    h.control("/_sim/outcomes", json!({"scenarios": ["decline"]})).await;
+    h.control("/_sim/outcomes", json!({"scenarios": ["decline"], "account": ACCOUNT})).await;
+    let cleared = h.send(h.http.delete(h.url("/_sim/outcomes")).header("Content-Type", "application/json")).await;
+    assert_eq!(cleared.status, 204);
+    assert_eq!(h.get("/_sim/outcomes").await.body, json!({"scenarios": [], "accounts": {}}));
+    assert_eq!(results(&h.authorize(&purchase("q")).await), (Some("STEP_UP_REQUIRED"), None));
 }
 
 #[tokio::test]

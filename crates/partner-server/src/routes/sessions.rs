@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use crate::checkout::{self, Flow, Scope, Session};
 use crate::csrf;
@@ -30,13 +31,22 @@ pub struct NewSession {
     interoperability_token: Option<String>,
 }
 
+/// A new checkout: the order, and the `context` the page sends with the click (the shape
+/// `klarna-sim conform --start` reads: `context`, `amount`, `currency`).
+#[derive(Serialize)]
+pub struct Created {
+    #[serde(flatten)]
+    order: OrderView,
+    context: Value,
+}
+
 /// Creates a checkout session with the server's cart for the flow.
 pub async fn create(
     State(app): State<Arc<App>>,
     Extension(customer): Extension<Customer>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Json<OrderView>, ApiError> {
+) -> Result<Json<Created>, ApiError> {
     csrf::check(&headers, &app.origins)?;
     let body: NewSession = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("INVALID_REQUEST", format!("not a checkout session request: {e}")))?;
@@ -68,5 +78,7 @@ pub async fn create(
         interoperability_token,
     };
     app.store.create_session(&session).await?;
-    app.store.order(&session.id).await?.map(Json).ok_or_else(|| ApiError::internal("a new session vanished"))
+    let order = app.store.order(&session.id).await?.ok_or_else(|| ApiError::internal("a new session vanished"))?;
+    let context = json!({ "checkoutSessionId": order.id });
+    Ok(Json(Created { order, context }))
 }
