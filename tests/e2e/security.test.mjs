@@ -295,6 +295,8 @@ function rawConnection(url, text) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname, () => socket.write(text));
+    // Given up on after 8 s, so that a server that never cuts it fails the test, not hangs it.
+    socket.setTimeout(8_000, () => socket.destroy());
     socket.on("close", () => resolve());
     socket.on("error", () => resolve());
     socket.resume();
