@@ -82,8 +82,9 @@ backend gave up); a malformed 200 and a lost reply (Klarna acted, its reply was 
 connection dropped); a latency spike. A checkout's shopper clicks again after any failure the
 backend calls recoverable, goes through Klarna's journey on a step-up, and comes back (unless
 the case says not). "Not settled" counts orders with money at Klarna that the database does not
-show as authorized, an attempt still open, or a completed journey still waiting for its final
-authorization, one sweep period after the last checkout.
+show as authorized, an attempt still open, a completed journey still waiting for its final
+authorization, or a journey the shopper completed with no transaction at Klarna (an approval
+not collected), one sweep period after the last checkout.
 <!-- chaos:end -->`;
 
 const file = new URL("../../RELIABILITY.md", import.meta.url);

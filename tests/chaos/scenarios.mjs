@@ -64,12 +64,20 @@ export async function killPointCase(point, { returning = true, profile = "debug"
     const shopper = world.shopper();
     const atClick = point === "before-klarna-call" || point === "after-klarna-before-commit" || point === "after-commit-before-reply";
     const order = await shopper.order("one_time", atClick ? "approve" : "");
+    // The webhook point: Klarna's webhooks wait until the shopper has approved, so the one that
+    // kills the backend is the one that should finish the order.
+    const webhookPoint = point === "webhook-before-order-update";
+    if (webhookPoint) await world.control("/deliveries/hold", {});
     const first = await shopper.click(order);
     let back = null;
-    if (!atClick && first.status === 200 && first.body.payment_request) {
+    if (!atClick) {
+      if (first.status !== 200 || !first.body.payment_request) {
+        throw new Error(`${point}: the click should have started a journey: ${first.status} ${JSON.stringify(first.body)}`);
+      }
       back = await shopper.approve(first.body.payment_request.payment_request_id);
-      if (back) await shopper.comeBack(back);
+      if (back && !webhookPoint) await shopper.comeBack(back);
     }
+    if (webhookPoint) await world.control("/deliveries/release", {});
     await waitUntil(`the backend to die at ${point}`, () => world.backend.child.exitCode !== null || world.backend.child.signalCode !== null, 10_000);
     await world.restartBackend();
     if (returning) {

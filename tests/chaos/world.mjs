@@ -140,6 +140,10 @@ export async function startWorld({
     /** Klarna's books against the database's, for `orders`. */
     async reconcile(orders) {
       const klarna = await world.klarnaTransactions();
+      // Journeys the shopper completed for a payment: each must end in a transaction.
+      const approved = new Set(Object.values((await control("/state")).requests)
+        .filter((r) => r.request.state === "COMPLETED" && r.pending_payment != null)
+        .map((r) => r.request.payment_request_reference));
       const rows = db("SELECT id, session_id FROM transactions");
       const ours = new Map();
       for (const row of rows) ours.set(row.session_id, [...(ours.get(row.session_id) ?? []), row.id]);
@@ -158,7 +162,8 @@ export async function startWorld({
         if (atKlarna.some((id) => !inDb.includes(id))) result.lost.push(order);
         if (inDb.some((id) => !atKlarna.includes(id))) result.phantoms.push(order);
         const paidButNotSo = atKlarna.length > 0 && statuses.get(order) !== "AUTHORIZED";
-        if (paidButNotSo || open.has(order) || finishing.has(order)) result.unsettled.push(order);
+        const approvalNotCollected = approved.has(order) && atKlarna.length === 0;
+        if (paidButNotSo || approvalNotCollected || open.has(order) || finishing.has(order)) result.unsettled.push(order);
       }
       return result;
     },
