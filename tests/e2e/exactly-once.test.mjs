@@ -90,7 +90,10 @@ onBoth("killed after Klarna approved and before the commit: the shopper's retry 
     await world.restartBackend();
     const started = Date.now();
     const retry = await shopper.click(order);
-    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    // The retry repeats the attempt under its key and gets Klarna's approval, unless the
+    // restarted instance's sweeper did so a moment before: then the order is already paid.
+    const answered = retry.status === 200 ? retry.body.payment_transaction_response?.result : retry.body.error_code;
+    assert.ok(["APPROVED", "ORDER_FINISHED"].includes(answered), JSON.stringify(retry));
     assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
     assert.equal((await world.klarnaTransactions()).get(order.id).length, 1);
     assert.equal(await shopper.status(order), "AUTHORIZED");
