@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBinary } from "../tests/e2e/support.mjs";
+import { startBinary, startPostgres, freshPostgres } from "../tests/e2e/support.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const PROFILE = "server";
@@ -61,22 +61,15 @@ async function measure(label, databaseUrl, instances) {
   }
 }
 
-let pgDir = null;
+let postgres = null;
 try {
   await measure("SQLite", `sqlite://${join(dir, "bench.sqlite3")}`, 1);
-  const env = execFileSync("bash", [`${root}scripts/postgres.sh`, "start"], { encoding: "utf8" });
-  const vars = Object.fromEntries([...env.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
-  pgDir = vars.PG_DIR;
-  for (const instances of [1, 2, 3]) {
-    const name = `bench_${instances}`;
-    execFileSync("psql", [vars.TEST_DATABASE_URL, "-X", "-q", "-c", `CREATE DATABASE ${name}`]);
-    const url = new URL(vars.TEST_DATABASE_URL);
-    url.pathname = `/${name}`;
-    await measure("PostgreSQL", url.href, instances);
-  }
+  postgres = startPostgres();
+  process.env.TEST_DATABASE_URL = postgres.url;
+  for (const instances of [1, 2, 3]) await measure("PostgreSQL", freshPostgres(), instances);
 } finally {
   sim.stop();
-  if (pgDir) execFileSync("bash", [`${root}scripts/postgres.sh`, "stop", pgDir]);
+  postgres?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

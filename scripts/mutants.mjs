@@ -7,6 +7,7 @@
 // each mutant, also on Ctrl-C.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { startPostgres } from "../tests/e2e/support.mjs";
 
 const root = new URL("../", import.meta.url).pathname;
 const security = "tests/e2e/security.test.mjs";
@@ -187,16 +188,12 @@ function build() {
 }
 
 // The exactly-once tests run on PostgreSQL too: a throwaway server unless one is given.
-let pgDir = null;
+let postgres = null;
 if (!process.env.TEST_DATABASE_URL) {
-  const env = spawnSync("bash", [`${root}scripts/postgres.sh`, "start"], { encoding: "utf8" });
-  if (env.status !== 0) throw new Error(`could not start PostgreSQL: ${env.stderr}`);
-  for (const [, name, value] of env.stdout.matchAll(/(\w+)=(\S+)/g)) process.env[name] = value;
-  pgDir = process.env.PG_DIR;
+  postgres = startPostgres();
+  process.env.TEST_DATABASE_URL = postgres.url;
 }
-process.on("exit", () => {
-  if (pgDir) spawnSync("bash", [`${root}scripts/postgres.sh`, "stop", pgDir]);
-});
+process.on("exit", () => postgres?.stop());
 
 const only = process.argv.slice(2);
 const rows = [];

@@ -127,9 +127,10 @@ export async function startWorld({
     shopper() {
       return shopper(world);
     },
-    /** Klarna's transactions by order (the payment_transaction_reference), from its state. */
-    async klarnaTransactions() {
-      const state = await control("/state");
+    /** Klarna's transactions by order (the payment_transaction_reference), from its state (read
+     * now, unless a state already read is given). */
+    async klarnaTransactions(state = null) {
+      state ??= await control("/state");
       const byOrder = new Map();
       for (const record of Object.values(state.transactions)) {
         const order = record.details.payment_transaction_reference;
@@ -139,9 +140,10 @@ export async function startWorld({
     },
     /** Klarna's books against the database's, for `orders`. */
     async reconcile(orders) {
-      const klarna = await world.klarnaTransactions();
+      const state = await control("/state");
+      const klarna = await world.klarnaTransactions(state);
       // Journeys the shopper completed for a payment: each must end in a transaction.
-      const approved = new Set(Object.values((await control("/state")).requests)
+      const approved = new Set(Object.values(state.requests)
         .filter((r) => r.request.state === "COMPLETED" && r.pending_payment != null)
         .map((r) => r.request.payment_request_reference));
       const rows = db("SELECT id, session_id FROM transactions");

@@ -39,9 +39,8 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A shopper with a cookie jar: creates orders and clicks the button's route. */
-function shopper() {
-  const request = client(server.url);
+/** A shopper with a cookie jar (or the given client): creates orders and clicks the button's route. */
+function shopper(request = client(server.url)) {
   return {
     request,
     order: async (flow, extra = {}) => {
@@ -141,20 +140,14 @@ test("no reply a browser can get carries a customer token or a session token, in
     seen.push(`${path}\n${await reply.clone().text()}`);
     return reply;
   };
+  const me = shopper(recorded);
   const pay = async (flow, scenario = "") => {
-    const order = await (await recorded("/api/checkout-sessions", { json: { flow, scenario } })).json();
-    const reply = await recorded("/api/authorize-payment", {
-      json: { payment_option_id: "opt", context: { checkoutSessionId: order.id } },
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
-    const body = await reply.json();
+    const order = await me.order(flow, { scenario });
+    const { body } = await me.click(order);
     const status = async () => (await (await recorded(`/api/orders/${order.id}`)).json()).status;
     // A step-up the backend kept (a declined purchase cancels the journey it came with).
     if (body.payment_request && (await status()) === "AWAITING_SHOPPER") {
-      const journey = await fetch(`${server.url}/klarna-sim/eu/requests/${body.payment_request.payment_request_id.split(":").pop()}/start/approve`, { method: "POST", redirect: "manual" });
-      assert.equal(journey.status, 303, `${flow} ${scenario}: the journey's approval: ${await journey.text()}`);
-      const back = new URL(journey.headers.get("location"));
-      await recorded(back.pathname + back.search);
+      await approve(me, body.payment_request.payment_request_id);
     }
     await waitUntil(`${flow} ${scenario} to settle`, async () => !["CREATED", "AWAITING_SHOPPER"].includes(await status()));
     await recorded(`/order/${order.id}`);

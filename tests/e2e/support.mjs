@@ -119,6 +119,14 @@ export async function waitUntil(what, check, timeoutMs = 10_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Starts a throwaway PostgreSQL server on loopback (scripts/postgres.sh): its URL (the
+ * server's `kpb` database) and a `stop()` that removes it. */
+export function startPostgres() {
+  const out = execFileSync("bash", [`${root}scripts/postgres.sh`, "start"], { encoding: "utf8" });
+  const vars = Object.fromEntries([...out.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  return { url: vars.TEST_DATABASE_URL, stop: () => execFileSync("bash", [`${root}scripts/postgres.sh`, "stop", vars.PG_DIR]) };
+}
+
 /** A new, empty PostgreSQL database on the test server (`TEST_DATABASE_URL`, which `npm test`
  * starts); its URL. */
 export function freshPostgres() {
