@@ -68,7 +68,7 @@ const MUTANTS = [
   {
     defence: "Backend: an order is clicked only by its customer",
     file: "crates/partner-server/src/authorization.rs",
-    from: ".filter(|row| row.session.customer_id == customer.0)",
+    from: ".filter(|(row, _)| row.session.customer_id == customer.0)",
     to: ".filter(|_row| true)",
     test: [security, "a shopper cannot charge, or even see, another shopper's saved Klarna"],
   },
@@ -150,8 +150,8 @@ const MUTANTS = [
     also: [
       {
         file: "crates/partner-server/src/authorization.rs",
-        from: "for open in app.store.open_requests(&session.id).await? {\n        let _ = crate::finalize::settle(&app, &open).await;",
-        to: "for open in app.store.open_requests(&session.id).await?.into_iter().filter(|_| false) {\n        let _ = crate::finalize::settle(&app, &open).await;",
+        from: "for open in app.store.open_requests(&session.id).await? {\n            let _ = crate::finalize::settle(&app, &open).await;",
+        to: "for open in app.store.open_requests(&session.id).await?.into_iter().filter(|_| false) {\n            let _ = crate::finalize::settle(&app, &open).await;",
       },
     ],
     test: [exactlyOnce, "a click after the shopper approved the journey"],

@@ -31,11 +31,11 @@ fn json_reply(status: StatusCode, body: String) -> Response {
 
 /// Answers one click of the button.
 pub async fn click(app: Arc<App>, customer: Customer, call: ButtonCall) -> Result<Response, ApiError> {
-    let row = app
+    let (row, open_journeys) = app
         .store
-        .session(&call.checkout_session_id)
+        .session_for_click(&call.checkout_session_id)
         .await?
-        .filter(|row| row.session.customer_id == customer.0)
+        .filter(|(row, _)| row.session.customer_id == customer.0)
         .ok_or_else(|| ApiError::not_found("Checkout session"))?;
     let session = &row.session;
     let mut customer_token = match session.flow {
@@ -51,8 +51,10 @@ pub async fn click(app: Arc<App>, customer: Customer, call: ButtonCall) -> Resul
         Call { return_url: &return_url, payment_option_id: call.payment_option_id.clone(), simulator: app.simulator };
     // An open journey may have been completed a moment ago (its webhook not here yet): bring
     // it up to date first, so the click sees the order as it is.
-    for open in app.store.open_requests(&session.id).await? {
-        let _ = crate::finalize::settle(&app, &open).await;
+    if open_journeys {
+        for open in app.store.open_requests(&session.id).await? {
+            let _ = crate::finalize::settle(&app, &open).await;
+        }
     }
     let fingerprint = checkout::attempt_fingerprint(session, call.payment_option_id.as_deref());
     let mut asked = session.clone();
@@ -242,7 +244,7 @@ pub async fn send(app: Arc<App>, sending: Sending) -> Result<Response, ApiError>
             return Err(ApiError::internal(format!("attempt {key}: {error}")));
         }
     };
-    if !sending.repeat {
+    if !sending.repeat && sending.open_journeys {
         if let Err(error) = cancel_leftovers(&app, &sending.session_id).await {
             app.store.record_failure(key, None, error.body.message()).await?;
             if error.body.error_code == JOURNEY_COMPLETED {

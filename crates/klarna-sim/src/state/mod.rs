@@ -33,6 +33,8 @@ pub const REQUEST_LIFETIME: time::Duration = time::Duration::hours(3);
 pub const FINAL_AUTHORIZATION_WINDOW: time::Duration = time::Duration::minutes(60);
 /// How long an idempotent reply is kept.
 pub const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
+/// How often replies past the idempotency window are cleared out of memory.
+const IDEMPOTENCY_SWEEP_EVERY: time::Duration = time::Duration::minutes(1);
 /// How long an authorized transaction may be captured.
 pub const AUTHORIZATION_LIFETIME: time::Duration = time::Duration::days(28);
 /// How many Authorize calls, events and delivery attempts `/_sim/state` keeps (the latest).
@@ -79,6 +81,10 @@ pub struct State {
     /// Whether the state file must be rewritten whole (after a reset).
     #[serde(skip)]
     pub rewrite: bool,
+    /// When replies older than the idempotency window are next cleared out (each lookup
+    /// also checks its own reply's age, so this only bounds memory).
+    #[serde(skip)]
+    pub next_idempotency_sweep: Option<time::OffsetDateTime>,
 }
 
 /// What one partner account does differently.
@@ -314,9 +320,13 @@ impl State {
     /// first, and a `repeat_429` refusal is used up.
     pub fn replay(&mut self, key: &str, fingerprint: &[u8; 32]) -> Replay {
         let now = self.now();
-        self.idempotency.retain(|_, stored| now - stored.at < IDEMPOTENCY_WINDOW);
+        if self.next_idempotency_sweep.is_none_or(|due| now >= due) {
+            self.idempotency.retain(|_, stored| now - stored.at < IDEMPOTENCY_WINDOW);
+            self.next_idempotency_sweep = now.checked_add(IDEMPOTENCY_SWEEP_EVERY);
+        }
         let replay = match self.idempotency.get(key) {
             None => Replay::Fresh,
+            Some(stored) if now - stored.at >= IDEMPOTENCY_WINDOW => Replay::Fresh,
             Some(stored) if stored.fingerprint != *fingerprint => Replay::Conflict,
             Some(stored) if stored.refuse_repeats > 0 => Replay::Refuse,
             Some(stored) => Replay::Reply(stored.clone()),

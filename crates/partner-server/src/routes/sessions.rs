@@ -78,7 +78,7 @@ pub async fn create(
         interoperability_token,
     };
     app.store.create_session(&session).await?;
-    let order = app.store.order(&session.id).await?.ok_or_else(|| ApiError::internal("a new session vanished"))?;
+    let order = OrderView::new_order(&session);
     let context = json!({ "checkoutSessionId": order.id });
     Ok(Json(Created { order, context }))
 }

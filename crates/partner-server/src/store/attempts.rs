@@ -40,6 +40,9 @@ pub struct Sending {
     pub fingerprint: String,
     /// Whether it repeats an earlier send of the same key.
     pub repeat: bool,
+    /// For a new attempt: whether the order had journeys open at Klarna when it was decided,
+    /// which are canceled before it is sent. A repeat never cancels anything (`false`).
+    pub open_journeys: bool,
 }
 
 /// What a click may do.
@@ -157,6 +160,7 @@ async fn claim_for_sending(
         request_json: row.try_get("request_json")?,
         fingerprint: row.try_get("fingerprint")?,
         repeat: true,
+        open_journeys: false,
     })
 }
 
@@ -211,6 +215,8 @@ const CLICK_FACTS: &str = "SELECT
           AND r.pending_payment = 1 AND (r.finalization IS NULL OR r.finalization = 'RUNNING')) AS finalization_due,
       (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1) AS attempts_made,
       (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1 AND a.status IN ('SENDING', 'UNKNOWN')) AS open_attempts,
+      (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.gone = 0
+          AND r.state IN ('SUBMITTED', 'IN_PROGRESS')) AS open_journeys,
       (SELECT c.fingerprint FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_fingerprint,
       (SELECT c.refusal_status FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_status,
       (SELECT c.refusal_json FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_json,
@@ -316,6 +322,7 @@ async fn begin(
                 request_json: click.request_json.clone(),
                 fingerprint: click.fingerprint.clone(),
                 repeat: false,
+                open_journeys: row.try_get::<i64, _>("open_journeys")? > 0,
             })
         }
     })

@@ -90,6 +90,8 @@ async fn prepare_sqlite(connection: &mut AnyConnection) -> Result<(), sqlx::Erro
         "PRAGMA synchronous = FULL",
         "PRAGMA foreign_keys = ON",
         "PRAGMA busy_timeout = 5000",
+        "PRAGMA temp_store = MEMORY",
+        "PRAGMA wal_autocheckpoint = 10000",
     ] {
         connection.execute(pragma).await?;
     }
@@ -116,6 +118,8 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
+            // A connection to a local file cannot go stale: no ping before each use.
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {

@@ -78,6 +78,24 @@ pub struct RequestView {
     pub state: String,
 }
 
+impl OrderView {
+    /// A new order, as it is stored: nothing has happened to it yet.
+    pub fn new_order(session: &Session) -> Self {
+        Self {
+            id: session.id.clone(),
+            flow: session.flow,
+            status: OrderStatus::Created,
+            notice: None,
+            amount: session.amount,
+            currency: session.currency.clone(),
+            lines: session.lines.clone(),
+            transaction: None,
+            saved_token: None,
+            payment_request: None,
+        }
+    }
+}
+
 pub(crate) const SESSION_COLUMNS: &str =
     "id, customer_id, flow, token_scope, scenario, force_step_up, lines_json, amount, currency, \
      interoperability_token, status, notice, declined_fingerprint";
@@ -168,6 +186,19 @@ impl Store {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// A stored session, and whether it has journeys still open at Klarna (payment requests
+    /// SUBMITTED or IN_PROGRESS): what a click reads first.
+    pub async fn session_for_click(&self, id: &str) -> Result<Option<(SessionRow, bool)>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.gone = 0
+                AND r.state IN ('SUBMITTED', 'IN_PROGRESS')) AS open_journeys
+             FROM checkout_sessions WHERE id = $1"
+        );
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await? else { return Ok(None) };
+        let open: i64 = row.try_get("open_journeys")?;
+        Ok(Some((session_from_row(&row)?, open > 0)))
     }
 
     /// The order as the shop and its shopper see it; `None` when there is no such order.

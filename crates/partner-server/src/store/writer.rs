@@ -34,11 +34,20 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the writer's connection and starts committing.
+    /// Opens the writer's connection and starts committing, on a thread of its own: the
+    /// writer runs one statement after another, and each would otherwise wait behind the
+    /// server's requests on the shared runtime.
     pub async fn start(options: AnyConnectOptions) -> Result<Self, StoreError> {
         let connection = connect(&options).await?;
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(commit_forever(connection, queue, options));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| StoreError::Unusable(format!("cannot start the database writer: {error}")))?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(commit_forever(connection, queue, options)))
+            .map_err(|error| StoreError::Unusable(format!("cannot start the database writer: {error}")))?;
         Ok(Self { jobs })
     }
 
