@@ -95,11 +95,9 @@ pub fn read_body(text: &JsValue) -> Body<JsValue> {
     json_parse(text).map_or(Body::NotJson, Body::Json)
 }
 
-/// A deep copy of a JSON value (`JSON.parse(JSON.stringify(value))`), or `None` when
-/// `JSON.stringify` throws (a bigint, a cycle) or gives nothing (a function, `undefined`).
-pub fn json_copy(value: &JsValue) -> Option<JsValue> {
-    let json = json_stringify(value).ok().filter(JsValue::is_string)?;
-    json_parse(&json).ok()
+/// The value `json` (a JSON text) stands for, or `None` when it is not a string of JSON.
+pub fn parse_json(json: &JsValue) -> Option<JsValue> {
+    json.is_string().then(|| json_parse(json).ok()).flatten()
 }
 
 /// An array of strings, or `None` for anything else.
