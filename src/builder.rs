@@ -223,7 +223,27 @@ fn check_word(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(
 
 /// Whether `name` is an HTTP header name (an RFC 9110 token).
 fn is_header_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
 }
 
 impl Settings {
@@ -235,12 +255,18 @@ impl Settings {
 
     /// Forgets the problem of an earlier call to `setter`: it was called again, correctly.
     pub fn accept(&mut self, setter: &'static str) {
-        self.problems.retain(|(name, _)| *name != setter);
+        // At most one problem per setter: `reject` accepts first.
+        if let Some(at) = self.problems.iter().position(|(name, _)| *name == setter) {
+            self.problems.remove(at);
+        }
     }
 
     /// Adds a request header (a later value for the same name replaces the earlier one).
     pub fn header(&mut self, name: String, value: String) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        // At most one header per name: each is added here, after the earlier one is removed.
+        if let Some(at) = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            self.headers.remove(at);
+        }
         self.headers.push((name, value));
     }
 

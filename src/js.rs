@@ -27,6 +27,10 @@ extern "C" {
     pub fn has_web_apis() -> bool;
     #[wasm_bindgen(js_name = pageHref)]
     fn page_href() -> Option<String>;
+    /// `[href, protocol, hostname, origin, username, password]` of `input` as the `URL` parser
+    /// reads it (against `base`), or `undefined` when it is not a URL.
+    #[wasm_bindgen(js_name = urlParts)]
+    fn url_parts(input: &str, base: Option<&str>) -> Option<Array>;
 }
 
 #[wasm_bindgen]
@@ -36,23 +40,6 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// The `URL` parser.
-    #[wasm_bindgen(js_name = URL)]
-    type Url;
-    #[wasm_bindgen(catch, constructor, js_class = "URL")]
-    fn new(input: &str, base: Option<&str>) -> Result<Url, JsValue>;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn href(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn protocol(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn hostname(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn origin(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn username(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn password(this: &Url) -> String;
 }
 
 /// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
@@ -114,13 +101,14 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
 
 /// Splits a URL with the `URL` parser; `base` resolves relative input.
 fn parse_url(input: &str, base: Option<&str>) -> Option<UrlParts> {
-    let url = Url::new(input, base).ok()?;
+    let parts = url_parts(input, base)?;
+    let part = |index| parts.get(index).as_string().unwrap_or_default();
     Some(UrlParts {
-        href: url.href(),
-        protocol: url.protocol(),
-        hostname: url.hostname(),
-        origin: url.origin(),
-        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        href: part(0),
+        protocol: part(1),
+        hostname: part(2),
+        origin: part(3),
+        has_credentials: !part(4).is_empty() || !part(5).is_empty(),
     })
 }
 
