@@ -271,7 +271,7 @@ impl Settings {
     }
 
     /// Checks everything and returns the plan, or the first problem as a `CONFIG` error.
-    pub fn validate(&self, page: &impl Page) -> Result<Plan, ButtonError> {
+    pub fn validate(self, page: &impl Page) -> Result<Plan, ButtonError> {
         if let Some((_, problem)) = self.problems.first() {
             return Err(config(problem.clone()));
         }
@@ -357,8 +357,8 @@ impl Settings {
             handoff,
             timeout_ms,
             credentials,
-            headers: self.headers.clone(),
-            button: self.button.clone(),
+            headers: self.headers,
+            button: self.button,
         })
     }
 
@@ -430,7 +430,7 @@ mod tests {
     }
 
     fn error_of(settings: &Settings) -> String {
-        let error = settings.validate(&TestPage).unwrap_err();
+        let error = settings.clone().validate(&TestPage).unwrap_err();
         assert_eq!(error.code, ErrorCode::Config);
         error.message.clone()
     }
@@ -451,14 +451,14 @@ mod tests {
     #[test]
     fn an_endpoint_on_another_origin_is_cross_origin() {
         let settings = Settings { endpoint: Some("https://api.psp.example/authorize".into()), ..minimal() };
-        let plan = settings.validate(&TestPage).unwrap();
+        let plan = settings.clone().validate(&TestPage).unwrap();
         assert!(plan.cross_origin());
         assert_eq!(
             (plan.endpoint_origin.as_str(), plan.page_origin.as_str()),
             ("https://api.psp.example", "https://shop.example")
         );
         let settings = Settings { endpoint: Some("https://shop.example:8443/authorize".into()), ..minimal() };
-        assert!(settings.validate(&TestPage).unwrap().cross_origin());
+        assert!(settings.clone().validate(&TestPage).unwrap().cross_origin());
     }
 
     #[test]
@@ -467,7 +467,7 @@ mod tests {
             [("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)]
         {
             let settings = Settings { credentials: Some(word.into()), ..minimal() };
-            assert_eq!(settings.validate(&TestPage).unwrap().credentials, mode);
+            assert_eq!(settings.clone().validate(&TestPage).unwrap().credentials, mode);
         }
         for bad in ["INCLUDE", "cors", ""] {
             let settings = Settings { credentials: Some(bad.into()), ..minimal() };
@@ -488,7 +488,7 @@ mod tests {
         settings.button.shape = Some("pill".into());
         settings.button.intents = Some(vec!["PAY".into(), "SUBSCRIBE".into()]);
         settings.button.locale = Some("en-US".into());
-        let plan = settings.validate(&TestPage).unwrap();
+        let plan = settings.clone().validate(&TestPage).unwrap();
         assert_eq!(plan.initiation_mode, InitiationMode::Popup);
         assert_eq!(plan.decline_url.as_deref(), Some("https://shop.example/checkout?declined=1"));
         assert_eq!(plan.handoff, HandoffKind::PaymentRequestUrl);
@@ -553,7 +553,7 @@ mod tests {
             allowed_origins: vec!["https://pay.partner.example/ignored/path".into()],
             ..minimal()
         };
-        assert_eq!(settings.validate(&TestPage).unwrap().success_url, "https://pay.partner.example/done");
+        assert_eq!(settings.clone().validate(&TestPage).unwrap().success_url, "https://pay.partner.example/done");
         let settings = Settings { allowed_origins: vec!["http://partner.example".into()], ..minimal() };
         assert!(error_of(&settings).contains("allowReturnOrigin"));
     }
@@ -604,7 +604,7 @@ mod tests {
         settings.accept("timeoutMs");
         assert_eq!(error_of(&settings), "successUrl must be a string");
         settings.accept("successUrl");
-        assert!(settings.validate(&TestPage).is_ok());
+        assert!(settings.clone().validate(&TestPage).is_ok());
     }
 
     #[test]

@@ -113,7 +113,8 @@ impl ButtonError {
     pub fn into_js(self) -> JsValue {
         let recoverable = self.recoverable();
         let Details { code, message, status, error_code, error_id } = *self.0;
-        KlarnaButtonError::new(code.as_str(), &message, recoverable, status, error_code, error_id).into()
+        KlarnaButtonError::new(code.as_str(), &message, recoverable, status, error_code.as_deref(), error_id.as_deref())
+            .into()
     }
 }
 
@@ -129,8 +130,8 @@ extern "C" {
         message: &str,
         recoverable: bool,
         status: Option<u16>,
-        error_code: Option<String>,
-        error_id: Option<String>,
+        error_code: Option<&str>,
+        error_id: Option<&str>,
     ) -> KlarnaButtonError;
 }
 

@@ -93,7 +93,7 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
         return None;
     }
     let mut list = Vec::new();
-    for item in Array::from(value).iter() {
+    for item in value.unchecked_ref::<Array>().iter() {
         list.push(item.as_string()?);
     }
     Some(list)

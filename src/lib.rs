@@ -19,7 +19,6 @@
 
 extern crate alloc;
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 
 use js_sys::{Array, Function};
@@ -184,9 +183,9 @@ pub fn button_config(#[wasm_bindgen(unchecked_param_type = "string")] endpoint: 
 }
 
 /// The version of this package, for bug reports.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+#[wasm_bindgen(unchecked_return_type = "string")]
+pub fn version() -> JsValue {
+    JsValue::from_str(env!("CARGO_PKG_VERSION"))
 }
 
 /// What the setter calls recorded: the pure settings, and the JavaScript values kept as given.
