@@ -300,7 +300,9 @@ for (const path of scripts(pkgDir)) {
     {
       module: true,
       ecma: 2020,
-      compress: JSON.parse(process.env.TERSER_COMPRESS ?? "{\"passes\":2}"),
+      // unsafe_methods: `{ a: function () {} }` becomes `{ a() {} }`, which cannot be called with
+      // `new`; no object literal of the package (the wasm imports, the snippets' scopes) is.
+      compress: { passes: 2, unsafe_methods: true },
       mangle: true,
       format: { comments: false },
       sourceMap: { filename: name, url: `${name}.map`, includeSources: true },

@@ -185,8 +185,10 @@ pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsVal
 
 /// The extra request headers as `[name, value]` pairs, for `fetch`.
 pub fn header_pairs(headers: &[(String, String)]) -> JsValue {
-    let pairs: Array =
-        headers.iter().map(|(name, value)| Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))).collect();
+    let pairs = Array::new();
+    for (name, value) in headers {
+        pairs.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
+    }
     pairs.into()
 }
 
@@ -235,7 +237,10 @@ pub fn sdk_config(plan: &Plan) -> JsValue {
     set_opt(&object, "theme", theme.as_deref());
     set_opt(&object, "locale", locale.as_deref());
     if let Some(intents) = intents {
-        let list: Array = intents.iter().map(|intent| JsValue::from_str(intent)).collect();
+        let list = Array::new();
+        for intent in intents {
+            list.push(&JsValue::from_str(intent));
+        }
         set(&object, "intents", &list);
     }
     set_opt(&object, "logoAlignment", logo_alignment.as_deref());
