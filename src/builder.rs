@@ -197,16 +197,28 @@ fn config_of(parts: &[&str]) -> ButtonError {
     config(message(parts))
 }
 
+// `one_of` spells out at most four members.
+const _: () = assert!(InitiationMode::ALL.len() <= 4 && HandoffKind::ALL.len() <= 4 && Credentials::ALL.len() <= 4);
+
+/// The member of `all` whose spelling (`name`) is `value`. Generic only in the pick: the search
+/// and the message are one function for every field.
 fn one_of<T: Copy>(field: &str, value: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, ButtonError> {
-    all.iter()
-        .copied()
-        .find(|v| name(*v) == value)
-        .ok_or_else(|| not_one_of(field, all.iter().map(|v| name(*v)), value))
+    let mut words: [&str; 4] = [""; 4];
+    for (word, member) in words.iter_mut().zip(all) {
+        *word = name(*member);
+    }
+    let at = position(field, value, words.get(..all.len()).unwrap_or_default())?;
+    all.get(at).copied().ok_or_else(|| not_one_of(field, &[], value))
 }
 
-fn not_one_of<'a>(field: &str, allowed: impl Iterator<Item = &'a str>, value: &str) -> ButtonError {
+/// Where `value` is among `allowed`, or the `CONFIG` error that lists them.
+fn position(field: &str, value: &str, allowed: &[&str]) -> Result<usize, ButtonError> {
+    allowed.iter().position(|word| *word == value).ok_or_else(|| not_one_of(field, allowed, value))
+}
+
+fn not_one_of(field: &str, allowed: &[&str], value: &str) -> ButtonError {
     let mut text = message(&[field, " must be one of "]);
-    for (i, word) in allowed.enumerate() {
+    for (i, word) in allowed.iter().enumerate() {
         text.push_str(if i == 0 { "" } else { ", " });
         text.push_str(word);
     }
@@ -216,8 +228,8 @@ fn not_one_of<'a>(field: &str, allowed: impl Iterator<Item = &'a str>, value: &s
 
 fn check_word(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ButtonError> {
     match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(not_one_of(field, allowed.iter().copied(), v)),
-        _ => Ok(()),
+        Some(v) => position(field, v, allowed).map(drop),
+        None => Ok(()),
     }
 }
 
@@ -372,7 +384,7 @@ impl Settings {
                 return Err(config("intents must name at least one intent"));
             }
             for intent in intents {
-                check_word("each intent", &Some(intent.clone()), &INTENTS)?;
+                position("each intent", intent, &INTENTS)?;
             }
         }
         if let Some(locale) = &button.locale {
