@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 browser="${1:?usage: browser-tests.sh chrome|firefox}"
+# wasm-bindgen-test-runner takes the first driver it finds in the environment (GECKODRIVER before
+# CHROMEDRIVER): with both set, asking for Chrome would run Firefox. Keep only the one asked for.
+case "$browser" in
+  chrome) unset GECKODRIVER SAFARIDRIVER ;;
+  firefox) unset CHROMEDRIVER SAFARIDRIVER ;;
+  *) echo "browser-tests: unknown browser $browser (chrome or firefox)" >&2; exit 2 ;;
+esac
 log=$(mktemp)
 node tests/browser/cors_backend.mjs >"$log" 2>&1 &
 backend_pid=$!

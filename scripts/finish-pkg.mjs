@@ -41,6 +41,11 @@ export class KlarnaButtonError extends Error {
   readonly errorId?: string;
 }`,
 );
+// The builder class of src/builder.js, re-exported by the glue, is declared with its methods in
+// the custom section of src/lib.rs.
+const builderPlaceholder = "export let ButtonConfigBuilder: unknown;\n";
+if (!text.includes(builderPlaceholder)) fail(`pkg/klarna_payment_button.d.ts no longer has "${builderPlaceholder.trim()}"`);
+text = text.replace(builderPlaceholder, "");
 text = text.replace(/\bany\b(?=[,);])/g, "unknown");
 if (/\bany\b/.test(text.replace(/\/\*\*[\s\S]*?\*\//g, ""))) {
   console.error("finish-pkg: an `any` is left in the public types");
@@ -65,10 +70,12 @@ writeFileSync(dts, text);
 const manifest = new URL("../pkg/package.json", import.meta.url);
 const pkg = JSON.parse(readFileSync(manifest, "utf8"));
 
-// Short import names. wasm-bindgen names each import of the module `__wbg_<name>_<hash>` in
-// module "./klarna_payment_button_bg.js" (or a snippet's path): some 2 KB of names, the hashes
-// incompressible, written once in the wasm and once in the glue. They become one module "a" with
-// names a, b, c, ... in both; the exports (and so `InitOutput`) keep their names.
+// Short import and export names. wasm-bindgen names each import of the module
+// `__wbg_<name>_<hash>` in module "./klarna_payment_button_bg.js" (or a snippet's path): some
+// 2 KB of names, the hashes incompressible, written once in the wasm and once in the glue. They
+// become one module "a" with names a, b, c, ... in both. The exports (`buttonconfigbuilder_build`,
+// `__wbindgen_malloc`, ...) are the glue's own business too: they become a, b, c, ... in the wasm
+// and in the glue's `wasm.<name>`, all but `memory` (the one export `InitOutput` promises).
 {
   const wasmPath = new URL("../pkg/klarna_payment_button_bg.wasm", import.meta.url);
   const gluePath = new URL("../pkg/klarna_payment_button.js", import.meta.url);
@@ -106,12 +113,32 @@ const pkg = JSON.parse(readFileSync(manifest, "utf8"));
   };
   let at = 8;
   const imports = [];
+  const exports = [];
   const out = [wasm.subarray(0, 8)];
   while (at < wasm.length) {
     const id = wasm[at];
     const [size, start] = leb(wasm, at + 1);
     const end = start + size;
-    if (id !== 2) {
+    if (id === 7) {
+      let [count, p] = leb(wasm, start);
+      const payload = [...toLeb(count)];
+      for (let i = 0; i < count; i++) {
+        let length;
+        [length, p] = leb(wasm, p);
+        const field = wasm.subarray(p, p + length).toString();
+        p += length;
+        const [, after] = leb(wasm, p + 1);
+        const renamed = field === "memory" ? field : short(exports.length);
+        if (renamed !== field) exports.push({ field, short: renamed });
+        payload.push(...name(renamed), ...wasm.subarray(p, after));
+        p = after;
+      }
+      if (p !== end) {
+        console.error("finish-pkg: the export section did not parse to its end");
+        process.exit(1);
+      }
+      out.push(Buffer.from([7, ...toLeb(payload.length), ...payload]));
+    } else if (id !== 2) {
       out.push(wasm.subarray(at, end));
     } else {
       let [count, p] = leb(wasm, start);
@@ -166,6 +193,18 @@ const pkg = JSON.parse(readFileSync(manifest, "utf8"));
     process.exit(1);
   }
   glue = glue.replace(returned, `    return {\n        __proto__: null,\n        a: { ...import0,\n${extra.join("\n")}\n        },\n    };`);
+  // Every `wasm.<name>` of the glue must be an export, renamed in one pass (no name is
+  // renamed twice, whatever the short names spell).
+  const renamedExports = new Map(exports.map(({ field, short: renamed }) => [field, renamed]));
+  glue = glue.replace(/\bwasm\.(\w+)/g, (whole, field) => {
+    if (field === "memory") return whole;
+    const renamed = renamedExports.get(field);
+    if (!renamed) {
+      console.error(`finish-pkg: the glue uses wasm.${field}, which the module does not export; update the export renaming`);
+      process.exit(1);
+    }
+    return `wasm.${renamed}`;
+  });
   writeFileSync(wasmPath, Buffer.concat(out));
   writeFileSync(gluePath, glue);
 }
@@ -261,7 +300,9 @@ for (const path of scripts(pkgDir)) {
     {
       module: true,
       ecma: 2020,
-      compress: { passes: 2 },
+      // unsafe_methods: `{ a: function () {} }` becomes `{ a() {} }`, which cannot be called with
+      // `new`; no object literal of the package (the wasm imports, the snippets' scopes) is.
+      compress: { passes: 2, unsafe_methods: true },
       mangle: true,
       format: { comments: false },
       sourceMap: { filename: name, url: `${name}.map`, includeSources: true },

@@ -197,16 +197,28 @@ fn config_of(parts: &[&str]) -> ButtonError {
     config(message(parts))
 }
 
+// `one_of` spells out at most four members.
+const _: () = assert!(InitiationMode::ALL.len() <= 4 && HandoffKind::ALL.len() <= 4 && Credentials::ALL.len() <= 4);
+
+/// The member of `all` whose spelling (`name`) is `value`. Generic only in the pick: the search
+/// and the message are one function for every field.
 fn one_of<T: Copy>(field: &str, value: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, ButtonError> {
-    all.iter()
-        .copied()
-        .find(|v| name(*v) == value)
-        .ok_or_else(|| not_one_of(field, all.iter().map(|v| name(*v)), value))
+    let mut words: [&str; 4] = [""; 4];
+    for (word, member) in words.iter_mut().zip(all) {
+        *word = name(*member);
+    }
+    let at = position(field, value, words.get(..all.len()).unwrap_or_default())?;
+    all.get(at).copied().ok_or_else(|| not_one_of(field, &[], value))
 }
 
-fn not_one_of<'a>(field: &str, allowed: impl Iterator<Item = &'a str>, value: &str) -> ButtonError {
+/// Where `value` is among `allowed`, or the `CONFIG` error that lists them.
+fn position(field: &str, value: &str, allowed: &[&str]) -> Result<usize, ButtonError> {
+    allowed.iter().position(|word| *word == value).ok_or_else(|| not_one_of(field, allowed, value))
+}
+
+fn not_one_of(field: &str, allowed: &[&str], value: &str) -> ButtonError {
     let mut text = message(&[field, " must be one of "]);
-    for (i, word) in allowed.enumerate() {
+    for (i, word) in allowed.iter().enumerate() {
         text.push_str(if i == 0 { "" } else { ", " });
         text.push_str(word);
     }
@@ -216,14 +228,34 @@ fn not_one_of<'a>(field: &str, allowed: impl Iterator<Item = &'a str>, value: &s
 
 fn check_word(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ButtonError> {
     match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(not_one_of(field, allowed.iter().copied(), v)),
-        _ => Ok(()),
+        Some(v) => position(field, v, allowed).map(drop),
+        None => Ok(()),
     }
 }
 
 /// Whether `name` is an HTTP header name (an RFC 9110 token).
 fn is_header_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
 }
 
 impl Settings {
@@ -235,17 +267,23 @@ impl Settings {
 
     /// Forgets the problem of an earlier call to `setter`: it was called again, correctly.
     pub fn accept(&mut self, setter: &'static str) {
-        self.problems.retain(|(name, _)| *name != setter);
+        // At most one problem per setter: `reject` accepts first.
+        if let Some(at) = self.problems.iter().position(|(name, _)| *name == setter) {
+            self.problems.remove(at);
+        }
     }
 
     /// Adds a request header (a later value for the same name replaces the earlier one).
     pub fn header(&mut self, name: String, value: String) {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        // At most one header per name: each is added here, after the earlier one is removed.
+        if let Some(at) = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            self.headers.remove(at);
+        }
         self.headers.push((name, value));
     }
 
     /// Checks everything and returns the plan, or the first problem as a `CONFIG` error.
-    pub fn validate(&self, page: &impl Page) -> Result<Plan, ButtonError> {
+    pub fn validate(self, page: &impl Page) -> Result<Plan, ButtonError> {
         if let Some((_, problem)) = self.problems.first() {
             return Err(config(problem.clone()));
         }
@@ -331,8 +369,8 @@ impl Settings {
             handoff,
             timeout_ms,
             credentials,
-            headers: self.headers.clone(),
-            button: self.button.clone(),
+            headers: self.headers,
+            button: self.button,
         })
     }
 
@@ -346,7 +384,7 @@ impl Settings {
                 return Err(config("intents must name at least one intent"));
             }
             for intent in intents {
-                check_word("each intent", &Some(intent.clone()), &INTENTS)?;
+                position("each intent", intent, &INTENTS)?;
             }
         }
         if let Some(locale) = &button.locale {
@@ -404,7 +442,7 @@ mod tests {
     }
 
     fn error_of(settings: &Settings) -> String {
-        let error = settings.validate(&TestPage).unwrap_err();
+        let error = settings.clone().validate(&TestPage).unwrap_err();
         assert_eq!(error.code, ErrorCode::Config);
         error.message.clone()
     }
@@ -425,14 +463,14 @@ mod tests {
     #[test]
     fn an_endpoint_on_another_origin_is_cross_origin() {
         let settings = Settings { endpoint: Some("https://api.psp.example/authorize".into()), ..minimal() };
-        let plan = settings.validate(&TestPage).unwrap();
+        let plan = settings.clone().validate(&TestPage).unwrap();
         assert!(plan.cross_origin());
         assert_eq!(
             (plan.endpoint_origin.as_str(), plan.page_origin.as_str()),
             ("https://api.psp.example", "https://shop.example")
         );
         let settings = Settings { endpoint: Some("https://shop.example:8443/authorize".into()), ..minimal() };
-        assert!(settings.validate(&TestPage).unwrap().cross_origin());
+        assert!(settings.clone().validate(&TestPage).unwrap().cross_origin());
     }
 
     #[test]
@@ -441,7 +479,7 @@ mod tests {
             [("omit", Credentials::Omit), ("same-origin", Credentials::SameOrigin), ("include", Credentials::Include)]
         {
             let settings = Settings { credentials: Some(word.into()), ..minimal() };
-            assert_eq!(settings.validate(&TestPage).unwrap().credentials, mode);
+            assert_eq!(settings.clone().validate(&TestPage).unwrap().credentials, mode);
         }
         for bad in ["INCLUDE", "cors", ""] {
             let settings = Settings { credentials: Some(bad.into()), ..minimal() };
@@ -462,7 +500,7 @@ mod tests {
         settings.button.shape = Some("pill".into());
         settings.button.intents = Some(vec!["PAY".into(), "SUBSCRIBE".into()]);
         settings.button.locale = Some("en-US".into());
-        let plan = settings.validate(&TestPage).unwrap();
+        let plan = settings.clone().validate(&TestPage).unwrap();
         assert_eq!(plan.initiation_mode, InitiationMode::Popup);
         assert_eq!(plan.decline_url.as_deref(), Some("https://shop.example/checkout?declined=1"));
         assert_eq!(plan.handoff, HandoffKind::PaymentRequestUrl);
@@ -527,7 +565,7 @@ mod tests {
             allowed_origins: vec!["https://pay.partner.example/ignored/path".into()],
             ..minimal()
         };
-        assert_eq!(settings.validate(&TestPage).unwrap().success_url, "https://pay.partner.example/done");
+        assert_eq!(settings.clone().validate(&TestPage).unwrap().success_url, "https://pay.partner.example/done");
         let settings = Settings { allowed_origins: vec!["http://partner.example".into()], ..minimal() };
         assert!(error_of(&settings).contains("allowReturnOrigin"));
     }
@@ -578,7 +616,7 @@ mod tests {
         settings.accept("timeoutMs");
         assert_eq!(error_of(&settings), "successUrl must be a string");
         settings.accept("successUrl");
-        assert!(settings.validate(&TestPage).is_ok());
+        assert!(settings.clone().validate(&TestPage).is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use klarna_api::{
     PaymentTransaction, PaymentTransactionResponse,
 };
 
-use crate::error::{message, ButtonError, ErrorCode};
+use crate::error::{message, push_decimal, ButtonError, ErrorCode};
 
 /// A parsed JSON value, as far as reading a reply needs it: the result of the browser's
 /// `JSON.parse` in the package, `serde_json::Value` in native tests.
@@ -166,7 +166,7 @@ fn http_error<J: Json>(status: u16, root: Option<&J>) -> ButtonError {
     let field = |key: &str| root.and_then(|root| root.member(key)).and_then(|value| value.string());
     let (error_code, error_id, error_message) = (field("error_code"), field("error_id"), field("error_message"));
     let mut message = String::from("the backend answered HTTP ");
-    message.push_str(itoa::Buffer::new().format(status));
+    push_decimal(&mut message, status.into());
     if let Some(code) = &error_code {
         message.push_str(": ");
         message.push_str(code);

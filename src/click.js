@@ -185,3 +185,14 @@ export function hasWebApis() {
 export function pageHref() {
   return globalThis.location?.href;
 }
+
+/** `[href, protocol, hostname, origin, username, password]` of `input` as the `URL` parser reads
+ * it (against `base`, if given), or undefined when it is not a URL. */
+export function urlParts(input, base) {
+  try {
+    const url = new URL(input, base);
+    return [url.href, url.protocol, url.hostname, url.origin, url.username, url.password];
+  } catch {
+    return undefined;
+  }
+}

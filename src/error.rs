@@ -52,6 +52,15 @@ pub fn message(parts: &[&str]) -> String {
     message
 }
 
+/// Appends `number` in decimal: the two numbers the messages carry (a status, a timeout) cost
+/// these few lines, not a formatting crate's digit tables.
+pub fn push_decimal(text: &mut String, number: u32) {
+    if number >= 10 {
+        push_decimal(text, number / 10);
+    }
+    text.push(char::from(b'0' + (number % 10) as u8));
+}
+
 /// A failure of the package, before it becomes a JavaScript `KlarnaButtonError`. Boxed: every
 /// `Result` of the package carries a pointer, not the whole error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +113,8 @@ impl ButtonError {
     pub fn into_js(self) -> JsValue {
         let recoverable = self.recoverable();
         let Details { code, message, status, error_code, error_id } = *self.0;
-        KlarnaButtonError::new(code.as_str(), &message, recoverable, status, error_code, error_id).into()
+        KlarnaButtonError::new(code.as_str(), &message, recoverable, status, error_code.as_deref(), error_id.as_deref())
+            .into()
     }
 }
 
@@ -120,8 +130,8 @@ extern "C" {
         message: &str,
         recoverable: bool,
         status: Option<u16>,
-        error_code: Option<String>,
-        error_id: Option<String>,
+        error_code: Option<&str>,
+        error_id: Option<&str>,
     ) -> KlarnaButtonError;
 }
 
@@ -131,6 +141,15 @@ mod tests {
 
     fn http(status: u16) -> ButtonError {
         ButtonError::http(status, String::new(), None, None)
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for number in [0, 7, 10, 99, 100, 120_000, 4_294_967_295] {
+            let mut text = String::from("n=");
+            push_decimal(&mut text, number);
+            assert_eq!(text, format!("n={number}"));
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! The plumbing (single flight, the POST, its timer and abort signal, reading the reply up to
 //! 1 MB) is `src/click.js`, which calls the methods of [`Click`] and decides nothing itself.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 
 use js_sys::Function;
@@ -12,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::builder::Plan;
 use crate::classify::{classify, Classified};
-use crate::error::{message, ButtonError, ErrorCode};
+use crate::error::{message, push_decimal, ButtonError, ErrorCode};
 use crate::handoff::hand_off;
 use crate::js;
 
@@ -88,8 +87,9 @@ impl Failure {
             Self::NotAResponse => network("fetch did not give a Response"),
             Self::CutOff => network("the backend's reply was cut off"),
             Self::TimedOut => {
-                let ms = itoa::Buffer::new().format(plan.timeout_ms).to_owned();
-                let text = message(&["no complete reply within ", &ms, " ms; the request was aborted"]);
+                let mut text = String::from("no complete reply within ");
+                push_decimal(&mut text, plan.timeout_ms);
+                text.push_str(" ms; the request was aborted");
                 ButtonError::new(ErrorCode::Timeout, text)
             }
             Self::Aborted => ButtonError::new(ErrorCode::Aborted, "the click was aborted by its AbortSignal"),

@@ -27,6 +27,10 @@ extern "C" {
     pub fn has_web_apis() -> bool;
     #[wasm_bindgen(js_name = pageHref)]
     fn page_href() -> Option<String>;
+    /// `[href, protocol, hostname, origin, username, password]` of `input` as the `URL` parser
+    /// reads it (against `base`), or `undefined` when it is not a URL.
+    #[wasm_bindgen(js_name = urlParts)]
+    fn url_parts(input: &str, base: Option<&str>) -> Option<Array>;
 }
 
 #[wasm_bindgen]
@@ -36,23 +40,6 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// The `URL` parser.
-    #[wasm_bindgen(js_name = URL)]
-    type Url;
-    #[wasm_bindgen(catch, constructor, js_class = "URL")]
-    fn new(input: &str, base: Option<&str>) -> Result<Url, JsValue>;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn href(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn protocol(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn hostname(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn origin(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn username(this: &Url) -> String;
-    #[wasm_bindgen(method, getter, js_class = "URL")]
-    fn password(this: &Url) -> String;
 }
 
 /// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
@@ -95,11 +82,9 @@ pub fn read_body(text: &JsValue) -> Body<JsValue> {
     json_parse(text).map_or(Body::NotJson, Body::Json)
 }
 
-/// A deep copy of a JSON value (`JSON.parse(JSON.stringify(value))`), or `None` when
-/// `JSON.stringify` throws (a bigint, a cycle) or gives nothing (a function, `undefined`).
-pub fn json_copy(value: &JsValue) -> Option<JsValue> {
-    let json = json_stringify(value).ok().filter(JsValue::is_string)?;
-    json_parse(&json).ok()
+/// The value `json` (a JSON text) stands for, or `None` when it is not a string of JSON.
+pub fn parse_json(json: &JsValue) -> Option<JsValue> {
+    json.is_string().then(|| json_parse(json).ok()).flatten()
 }
 
 /// An array of strings, or `None` for anything else.
@@ -108,7 +93,7 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
         return None;
     }
     let mut list = Vec::new();
-    for item in Array::from(value).iter() {
+    for item in value.unchecked_ref::<Array>().iter() {
         list.push(item.as_string()?);
     }
     Some(list)
@@ -116,13 +101,14 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
 
 /// Splits a URL with the `URL` parser; `base` resolves relative input.
 fn parse_url(input: &str, base: Option<&str>) -> Option<UrlParts> {
-    let url = Url::new(input, base).ok()?;
+    let parts = url_parts(input, base)?;
+    let part = |index| parts.get(index).as_string().unwrap_or_default();
     Some(UrlParts {
-        href: url.href(),
-        protocol: url.protocol(),
-        hostname: url.hostname(),
-        origin: url.origin(),
-        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        href: part(0),
+        protocol: part(1),
+        hostname: part(2),
+        origin: part(3),
+        has_credentials: !part(4).is_empty() || !part(5).is_empty(),
     })
 }
 
@@ -199,8 +185,10 @@ pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsVal
 
 /// The extra request headers as `[name, value]` pairs, for `fetch`.
 pub fn header_pairs(headers: &[(String, String)]) -> JsValue {
-    let pairs: Array =
-        headers.iter().map(|(name, value)| Array::of2(&JsValue::from_str(name), &JsValue::from_str(value))).collect();
+    let pairs = Array::new();
+    for (name, value) in headers {
+        pairs.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
+    }
     pairs.into()
 }
 
@@ -249,7 +237,10 @@ pub fn sdk_config(plan: &Plan) -> JsValue {
     set_opt(&object, "theme", theme.as_deref());
     set_opt(&object, "locale", locale.as_deref());
     if let Some(intents) = intents {
-        let list: Array = intents.iter().map(|intent| JsValue::from_str(intent)).collect();
+        let list = Array::new();
+        for intent in intents {
+            list.push(&JsValue::from_str(intent));
+        }
         set(&object, "intents", &list);
     }
     set_opt(&object, "logoAlignment", logo_alignment.as_deref());

@@ -10,7 +10,8 @@
 //! reply or the failure; [`initiate`] runs [`classify`] and [`handoff`] and makes every
 //! error. [`builder`], [`classify`], [`handoff`] and [`url_policy`] are pure Rust; [`js`]
 //! does every conversion to and from JavaScript values; this file is the `#[wasm_bindgen]`
-//! surface only.
+//! surface. The builder's setters are `src/builder.js`, which only records each call:
+//! `build()` hands the calls to [`Configure::build`], which replays them here, in order.
 //!
 //! The shipped module is `no_std`: without the standard library's panic machinery no
 //! formatting code is linked, and a panic (none is reachable from input) is a bare trap.
@@ -18,12 +19,9 @@
 
 extern crate alloc;
 
-use alloc::borrow::ToOwned;
-use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::RefCell;
 
-use js_sys::Function;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 pub mod builder;
@@ -80,10 +78,50 @@ export type JsonOf<T> = T extends JsonValue ? T
   : T extends readonly unknown[] ? { [K in keyof T]: JsonOf<T[K]> }
   : T extends object ? { [K in keyof T]: JsonOf<T[K]> }
   : never;
-export interface ButtonConfigBuilder {
+/** The builder `buttonConfig` returns. Every setter records its call and returns this same
+ * builder, so both chaining and `b.declineUrl(x); b.build()` work; `build()` checks them all. */
+export class ButtonConfigBuilder {
+  private constructor();
+  /** How the SDK launches the journey: `DEVICE_BEST` (default), `ON_PAGE`, `REDIRECT`, `POPUP`. */
+  initiationMode(mode: InitiationMode): ButtonConfigBuilder;
+  /** Where the shopper goes after success (required). */
+  successUrl(url: string): ButtonConfigBuilder;
+  /** Where the shopper goes after a decline; without it, a decline rejects with `DECLINED`. */
+  declineUrl(url: string): ButtonConfigBuilder;
+  /** What a step-up hands to the SDK: `paymentRequestId` (default) or `paymentRequestUrl`. */
+  handoff(kind: Handoff): ButtonConfigBuilder;
+  /** Aborts the request after this many milliseconds (default 30000, 100 to 120000). */
+  timeoutMs(ms: number): ButtonConfigBuilder;
+  /** Whether the request carries cookies (`fetch`'s `credentials`): `omit`, `same-origin`
+   * (default) or `include` (a backend on another origin that reads its cookies). */
+  credentials(mode: Credentials): ButtonConfigBuilder;
+  /** Adds a request header, such as a CSRF token (repeatable; a later value replaces). */
+  header(name: string, value: string): ButtonConfigBuilder;
   /** Any JSON value, sent to the backend as `context` (copied now; later changes to the
    * object are not sent). */
   context<T>(value: T & JsonOf<T>): ButtonConfigBuilder;
+  /** Allows return URLs on another origin, such as `https://shop.example` (repeatable). */
+  allowReturnOrigin(origin: string): ButtonConfigBuilder;
+  /** Called with the outcome before `initiate` settles; what it throws is ignored. */
+  onOutcome(callback: (outcome: ButtonOutcome) => void): ButtonConfigBuilder;
+  /** Aborting `signal` aborts the click in flight: `initiate` rejects with `ABORTED` and
+   * `onOutcome` is not called; once it is aborted, every click rejects at once, sending nothing. */
+  signal(signal: AbortSignal): ButtonConfigBuilder;
+  /** The button's shape: `default`, `pill` or `rect`. */
+  shape(shape: ButtonShape): ButtonConfigBuilder;
+  /** The button's theme: `default`, `light`, `dark` or `outlined`. */
+  theme(theme: ButtonTheme): ButtonConfigBuilder;
+  /** The button's locale, such as `en-US`. */
+  locale(locale: string): ButtonConfigBuilder;
+  /** The button's intents, such as `["PAY"]`. */
+  intents(intents: readonly Intent[]): ButtonConfigBuilder;
+  /** Where the logo sits: `default`, `left` or `center`. */
+  logoAlignment(alignment: LogoAlignment): ButtonConfigBuilder;
+  /** The button element's id. */
+  id(id: string): ButtonConfigBuilder;
+  /** Checks the configuration and returns the object for `paymentButton.component(config)`.
+   * Throws a `KlarnaButtonError` with code `CONFIG` on a bad value. */
+  build(): KlarnaButtonConfig;
 }
 /** The acquiring account the SDK names, passed through to the backend. */
 export type AcquiringConfig =
@@ -126,21 +164,31 @@ export type KlarnaButtonErrorCode =
   | "CONFIG" | "NETWORK" | "TIMEOUT" | "ABORTED" | "HTTP" | "INVALID_RESPONSE" | "DECLINED" | "UNSAFE_URL";
 "#;
 
+#[wasm_bindgen(module = "/src/builder.js")]
+extern "C" {
+    /// The builder `buttonConfig` returns (`src/builder.js`): it records each setter call for
+    /// [`Configure::build`]. Typed in the custom section above.
+    #[wasm_bindgen(reexport)]
+    pub type ButtonConfigBuilder;
+
+    #[wasm_bindgen(constructor)]
+    fn new(configure: Configure, endpoint: &JsValue) -> ButtonConfigBuilder;
+}
+
 /// Starts a button configuration whose `initiate` POSTs to `endpoint`, your backend's
 /// authorize route (resolved against the page).
-#[wasm_bindgen(js_name = buttonConfig)]
+#[wasm_bindgen(js_name = buttonConfig, unchecked_return_type = "ButtonConfigBuilder")]
 pub fn button_config(#[wasm_bindgen(unchecked_param_type = "string")] endpoint: JsValue) -> ButtonConfigBuilder {
-    let builder = ButtonConfigBuilder { draft: Rc::default() };
-    builder.text(endpoint, "buttonConfig's endpoint", |s| &mut s.endpoint)
+    ButtonConfigBuilder::new(Configure, &endpoint)
 }
 
 /// The version of this package, for bug reports.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+#[wasm_bindgen(unchecked_return_type = "string")]
+pub fn version() -> JsValue {
+    JsValue::from_str(env!("CARGO_PKG_VERSION"))
 }
 
-/// What the setters recorded: the pure settings, and the JavaScript values kept as given.
+/// What the setter calls recorded: the pure settings, and the JavaScript values kept as given.
 #[derive(Default)]
 struct Draft {
     settings: Settings,
@@ -149,187 +197,128 @@ struct Draft {
     signal: Option<JsValue>,
 }
 
-/// The builder `buttonConfig` returns. Every setter changes this builder and returns a
-/// handle to it (a new JavaScript object over the same state), so both chaining and
-/// `b.declineUrl(x); b.build()` work.
-#[wasm_bindgen]
-#[derive(Clone)]
-pub struct ButtonConfigBuilder {
-    draft: Rc<RefCell<Draft>>,
-}
-
-impl ButtonConfigBuilder {
-    /// Runs `change` on the draft and hands back a handle to the same builder. No JavaScript
-    /// runs while the draft is borrowed, so the borrow always succeeds.
-    fn with(&self, change: impl FnOnce(&mut Draft)) -> Self {
-        if let Ok(mut draft) = self.draft.try_borrow_mut() {
-            change(&mut draft);
-        }
-        self.clone()
-    }
-
+impl Draft {
     /// Records `value` (`Some`) for `setter`, or the setter's `problem` with it (`None`).
-    fn record<T>(
-        &self,
-        setter: &'static str,
-        value: Option<T>,
-        problem: &str,
-        keep: impl FnOnce(&mut Draft, T),
-    ) -> Self {
-        self.with(|draft| match value {
+    fn record<T>(&mut self, setter: &'static str, value: Option<T>, problem: &str, keep: impl FnOnce(&mut Self, T)) {
+        match value {
             Some(value) => {
-                draft.settings.accept(setter);
-                keep(draft, value);
+                self.settings.accept(setter);
+                keep(self, value);
             }
-            None => draft.settings.reject(setter, problem),
-        })
+            None => self.settings.reject(setter, problem),
+        }
     }
 
-    fn text(&self, value: JsValue, setter: &'static str, slot: fn(&mut Settings) -> &mut Option<String>) -> Self {
+    fn text(&mut self, value: &JsValue, setter: &'static str, slot: fn(&mut Settings) -> &mut Option<String>) {
         let problem = error::message(&[setter, " must be a string"]);
-        self.record(setter, value.as_string(), &problem, |draft, text| *slot(&mut draft.settings) = Some(text))
+        self.record(setter, value.as_string(), &problem, |draft, text| *slot(&mut draft.settings) = Some(text));
+    }
+
+    /// Replays one setter call (numbered as `src/builder.js` numbers it) with its arguments.
+    fn call(&mut self, setter: u32, a: JsValue, b: JsValue) {
+        match setter {
+            0 => self.text(&a, "buttonConfig's endpoint", |s| &mut s.endpoint),
+            1 => self.text(&a, "initiationMode", |s| &mut s.initiation_mode),
+            2 => self.text(&a, "successUrl", |s| &mut s.success_url),
+            3 => self.text(&a, "declineUrl", |s| &mut s.decline_url),
+            4 => self.text(&a, "handoff", |s| &mut s.handoff),
+            5 => self.record("timeoutMs", a.as_f64(), "timeoutMs must be a number", |draft, ms| {
+                draft.settings.timeout_ms = Some(ms);
+            }),
+            6 => self.text(&a, "credentials", |s| &mut s.credentials),
+            7 => match (a.as_string(), b.as_string()) {
+                (Some(name), Some(value)) => self.settings.header(name, value),
+                _ => self.settings.reject("header", "header takes a name and a value, both strings"),
+            },
+            // `src/builder.js` hands over the JSON text, made when `context` was called.
+            8 => self.record("context", js::parse_json(&a), "context must be a JSON value", |draft, copy| {
+                draft.context = Some(copy);
+            }),
+            9 => match a.as_string() {
+                Some(origin) => self.settings.allowed_origins.push(origin),
+                None => self.settings.reject("allowReturnOrigin", "allowReturnOrigin takes an origin string"),
+            },
+            10 => self.record("onOutcome", a.dyn_into::<Function>().ok(), "onOutcome takes a function", |draft, f| {
+                draft.on_outcome = Some(f);
+            }),
+            11 => {
+                let signal = js::is_abort_signal(&a).then_some(a);
+                self.record("signal", signal, "signal takes an AbortSignal", |draft, signal| {
+                    draft.signal = Some(signal)
+                });
+            }
+            12 => self.text(&a, "shape", |s| &mut s.button.shape),
+            13 => self.text(&a, "theme", |s| &mut s.button.theme),
+            14 => self.text(&a, "locale", |s| &mut s.button.locale),
+            15 => self.record("intents", js::string_list(&a), "intents must be an array of strings", |draft, list| {
+                draft.settings.button.intents = Some(list);
+            }),
+            16 => self.text(&a, "logoAlignment", |s| &mut s.button.logo_alignment),
+            17 => self.text(&a, "id", |s| &mut s.button.id),
+            // `src/builder.js` numbers no other setter.
+            _ => {}
+        }
     }
 }
 
+/// What the builder's `build()` calls: the Rust side of `src/builder.js`.
+#[wasm_bindgen(skip_typescript)]
+pub struct Configure;
+
 #[wasm_bindgen]
-impl ButtonConfigBuilder {
-    /// How the SDK launches the journey: `DEVICE_BEST` (default), `ON_PAGE`, `REDIRECT`, `POPUP`.
-    #[wasm_bindgen(js_name = initiationMode)]
-    pub fn initiation_mode(&self, #[wasm_bindgen(unchecked_param_type = "InitiationMode")] mode: JsValue) -> Self {
-        self.text(mode, "initiationMode", |s| &mut s.initiation_mode)
-    }
-
-    /// Where the shopper goes after success (required).
-    #[wasm_bindgen(js_name = successUrl)]
-    pub fn success_url(&self, #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue) -> Self {
-        self.text(url, "successUrl", |s| &mut s.success_url)
-    }
-
-    /// Where the shopper goes after a decline; without it, a decline rejects with `DECLINED`.
-    #[wasm_bindgen(js_name = declineUrl)]
-    pub fn decline_url(&self, #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue) -> Self {
-        self.text(url, "declineUrl", |s| &mut s.decline_url)
-    }
-
-    /// What a step-up hands to the SDK: `paymentRequestId` (default) or `paymentRequestUrl`.
-    pub fn handoff(&self, #[wasm_bindgen(unchecked_param_type = "Handoff")] kind: JsValue) -> Self {
-        self.text(kind, "handoff", |s| &mut s.handoff)
-    }
-
-    /// Aborts the request after this many milliseconds (default 30000, 100 to 120000).
-    #[wasm_bindgen(js_name = timeoutMs)]
-    pub fn timeout_ms(&self, #[wasm_bindgen(unchecked_param_type = "number")] ms: JsValue) -> Self {
-        self.record("timeoutMs", ms.as_f64(), "timeoutMs must be a number", |draft, ms| {
-            draft.settings.timeout_ms = Some(ms);
-        })
-    }
-
-    /// Whether the request carries cookies (`fetch`'s `credentials`): `omit`, `same-origin`
-    /// (default) or `include` (a backend on another origin that reads its cookies).
-    pub fn credentials(&self, #[wasm_bindgen(unchecked_param_type = "Credentials")] mode: JsValue) -> Self {
-        self.text(mode, "credentials", |s| &mut s.credentials)
-    }
-
-    /// Adds a request header, such as a CSRF token (repeatable; a later value replaces).
-    pub fn header(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
-    ) -> Self {
-        let (name, value) = (name.as_string(), value.as_string());
-        self.with(|draft| match (name, value) {
-            (Some(name), Some(value)) => draft.settings.header(name, value),
-            _ => draft.settings.reject("header", "header takes a name and a value, both strings"),
-        })
-    }
-
-    /// Any JSON value, sent to the backend as `context` (copied now; later changes to the
-    /// object are not sent). Typed in the custom section above, as JSON only.
-    #[wasm_bindgen(skip_typescript)]
-    pub fn context(&self, value: JsValue) -> Self {
-        self.record("context", js::json_copy(&value), "context must be a JSON value", |draft, copy| {
-            draft.context = Some(copy);
-        })
-    }
-
-    /// Allows return URLs on another origin, such as `https://shop.example` (repeatable).
-    #[wasm_bindgen(js_name = allowReturnOrigin)]
-    pub fn allow_return_origin(&self, #[wasm_bindgen(unchecked_param_type = "string")] origin: JsValue) -> Self {
-        let origin = origin.as_string();
-        self.with(|draft| match origin {
-            Some(origin) => draft.settings.allowed_origins.push(origin),
-            None => draft.settings.reject("allowReturnOrigin", "allowReturnOrigin takes an origin string"),
-        })
-    }
-
-    /// Called with the outcome before `initiate` settles; what it throws is ignored.
-    #[wasm_bindgen(js_name = onOutcome)]
-    pub fn on_outcome(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "(outcome: ButtonOutcome) => void")] callback: JsValue,
-    ) -> Self {
-        let callback = callback.dyn_into::<Function>().ok();
-        self.record("onOutcome", callback, "onOutcome takes a function", |draft, callback| {
-            draft.on_outcome = Some(callback);
-        })
-    }
-
-    /// Aborting `signal` aborts the click in flight: `initiate` rejects with `ABORTED` and
-    /// `onOutcome` is not called; once it is aborted, every click rejects at once, sending nothing.
-    pub fn signal(&self, #[wasm_bindgen(unchecked_param_type = "AbortSignal")] signal: JsValue) -> Self {
-        let signal = js::is_abort_signal(&signal).then_some(signal);
-        self.record("signal", signal, "signal takes an AbortSignal", |draft, signal| draft.signal = Some(signal))
-    }
-
-    /// The button's shape: `default`, `pill` or `rect`.
-    pub fn shape(&self, #[wasm_bindgen(unchecked_param_type = "ButtonShape")] shape: JsValue) -> Self {
-        self.text(shape, "shape", |s| &mut s.button.shape)
-    }
-
-    /// The button's theme: `default`, `light`, `dark` or `outlined`.
-    pub fn theme(&self, #[wasm_bindgen(unchecked_param_type = "ButtonTheme")] theme: JsValue) -> Self {
-        self.text(theme, "theme", |s| &mut s.button.theme)
-    }
-
-    /// The button's locale, such as `en-US`.
-    pub fn locale(&self, #[wasm_bindgen(unchecked_param_type = "string")] locale: JsValue) -> Self {
-        self.text(locale, "locale", |s| &mut s.button.locale)
-    }
-
-    /// The button's intents, such as `["PAY"]`.
-    pub fn intents(&self, #[wasm_bindgen(unchecked_param_type = "readonly Intent[]")] intents: JsValue) -> Self {
-        let intents = js::string_list(&intents);
-        self.record("intents", intents, "intents must be an array of strings", |draft, intents| {
-            draft.settings.button.intents = Some(intents);
-        })
-    }
-
-    /// Where the logo sits: `default`, `left` or `center`.
-    #[wasm_bindgen(js_name = logoAlignment)]
-    pub fn logo_alignment(&self, #[wasm_bindgen(unchecked_param_type = "LogoAlignment")] alignment: JsValue) -> Self {
-        self.text(alignment, "logoAlignment", |s| &mut s.button.logo_alignment)
-    }
-
-    /// The button element's id.
-    pub fn id(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Self {
-        self.text(id, "id", |s| &mut s.button.id)
-    }
-
-    /// Checks the configuration and returns the object for `paymentButton.component(config)`.
+impl Configure {
+    /// Replays the setter calls the builder recorded (`setter, a, b` for each, in order),
+    /// checks the configuration and returns the object for `paymentButton.component(config)`.
     /// Throws a `KlarnaButtonError` with code `CONFIG` on a bad value.
-    #[wasm_bindgen(unchecked_return_type = "KlarnaButtonConfig")]
-    pub fn build(&self) -> Result<JsValue, JsValue> {
-        let Ok(draft) = self.draft.try_borrow() else {
-            return Err(config_error("the builder is in use"));
-        };
+    pub fn build(&self, calls: &Array) -> Result<JsValue, JsValue> {
+        let mut draft = Draft::default();
+        let mut at = 0;
+        while at + 2 < calls.length() {
+            let setter = calls.get(at).as_f64().map_or(u32::MAX, |setter| setter as u32);
+            draft.call(setter, calls.get(at + 1), calls.get(at + 2));
+            at += 3;
+        }
         if !js::has_web_apis() {
-            return Err(config_error("buttonConfig needs fetch, URL and crypto.getRandomValues"));
+            let error = ButtonError::new(ErrorCode::Config, "buttonConfig needs fetch, URL and crypto.getRandomValues");
+            return Err(error.into_js());
         }
         let plan = draft.settings.validate(&js::CurrentPage::get()).map_err(ButtonError::into_js)?;
-        Ok(initiate::config(plan, draft.context.clone(), draft.on_outcome.clone(), draft.signal.clone()))
+        Ok(initiate::config(plan, draft.context, draft.on_outcome, draft.signal))
     }
 }
 
-fn config_error(message: &str) -> JsValue {
-    ButtonError::new(ErrorCode::Config, message).into_js()
+#[cfg(test)]
+mod tests {
+    /// The setters, numbered as `Draft::call` numbers them (the endpoint of `buttonConfig` is 0).
+    const SETTERS: [&str; 18] = [
+        "buttonConfig",
+        "initiationMode",
+        "successUrl",
+        "declineUrl",
+        "handoff",
+        "timeoutMs",
+        "credentials",
+        "header",
+        "context",
+        "allowReturnOrigin",
+        "onOutcome",
+        "signal",
+        "shape",
+        "theme",
+        "locale",
+        "intents",
+        "logoAlignment",
+        "id",
+    ];
+
+    #[test]
+    fn setters_are_numbered_as_builder_js_numbers_them() {
+        let source = include_str!("builder.js");
+        assert!(source.contains("this.#call(0, endpoint)"));
+        for (number, name) in SETTERS.iter().enumerate().skip(1) {
+            let method = source.split(&format!("\n  {name}(")).nth(1).unwrap_or_default();
+            let body = method.split("\n  }").next().unwrap_or_default();
+            assert!(body.contains(&format!("this.#call({number}, ")), "{name} is not setter {number} in builder.js");
+        }
+    }
 }
