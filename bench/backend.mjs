@@ -85,7 +85,15 @@ Release builds (\`--profile server\`). Each checkout is \`POST /api/checkout-ses
 (three commits: the session, the attempt before Klarna is called, Klarna's outcome) and a
 Klarna call per checkout. Throughput is checkouts per second over ${SECONDS} s after a 2 s
 warm-up; the latencies are of the authorize call. SQLite: WAL, \`synchronous=FULL\`, group
-commit. PostgreSQL 15: \`fsync=on\`, \`synchronous_commit=on\`, one database per row group.
+commit by one writer on a thread of its own. PostgreSQL 15: \`fsync=on\`,
+\`synchronous_commit=on\`, one database per row group.
+
+Where the time goes at concurrency 64 on SQLite (a \`perf\` profile of the backend): the
+writer is busy nearly all the time. Every write is a few statements (with the savepoint that
+keeps a failed write apart from the others of its group), and each statement is a round trip
+to sqlx's SQLite worker thread; the commit and fsync of each group is the smaller part. The rest of the
+backend's time is HTTP (axum, hyper, the call to the simulator), allocation and the kernel's
+thread switches.
 
 | database | instances | concurrency | checkouts/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|---|---|
