@@ -31,6 +31,14 @@ extern "C" {
     /// reads it (against `base`), or `undefined` when it is not a URL.
     #[wasm_bindgen(js_name = urlParts)]
     fn url_parts(input: &str, base: Option<&str>) -> Option<Array>;
+    /// `Reflect.set(object, key, value)`, ignoring what a page's setter throws.
+    fn put(object: &JsValue, key: &str, value: &JsValue);
+    /// [`put`] of a string.
+    #[wasm_bindgen(js_name = put)]
+    fn put_text(object: &JsValue, key: &str, value: &str);
+    /// Appends the pair `[name, value]` to `list`.
+    #[wasm_bindgen(js_name = pushPair)]
+    fn push_pair(list: &Array, name: &str, value: &str);
 }
 
 #[wasm_bindgen]
@@ -42,14 +50,14 @@ extern "C" {
 
 }
 
-/// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
+/// Sets `object[key] = value` on a fresh plain object.
 pub fn set(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+    put(object, key, value);
 }
 
 fn set_opt(object: &JsValue, key: &str, value: Option<&str>) {
     if let Some(value) = value {
-        set(object, key, &JsValue::from_str(value));
+        put_text(object, key, value);
     }
 }
 
@@ -187,7 +195,7 @@ pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsVal
 pub fn header_pairs(headers: &[(String, String)]) -> JsValue {
     let pairs = Array::new();
     for (name, value) in headers {
-        pairs.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
+        push_pair(&pairs, name, value);
     }
     pairs.into()
 }
@@ -201,7 +209,7 @@ pub fn handoff_object(handoff: &Handoff) -> Option<JsValue> {
         Handoff::Declined => return None,
     };
     let object = Object::new().into();
-    set(&object, key, &JsValue::from_str(value));
+    put_text(&object, key, value);
     Some(object)
 }
 
@@ -214,7 +222,7 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
         None => JsValue::NULL,
     };
     let object = Object::new().into();
-    set(&object, "kind", &JsValue::from_str(outcome.kind.as_str()));
+    put_text(&object, "kind", outcome.kind.as_str());
     set(&object, "payment", &name(reply.payment_result()));
     set(&object, "token", &name(reply.token_result()));
     let notice = outcome.notice.map_or(JsValue::NULL, |notice| JsValue::from_str(notice.as_str()));
@@ -231,7 +239,7 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
 /// `initiationMode` and the button options that were set, nothing else.
 pub fn sdk_config(plan: &Plan) -> JsValue {
     let object = Object::new().into();
-    set(&object, "initiationMode", &JsValue::from_str(plan.initiation_mode.as_str()));
+    put_text(&object, "initiationMode", plan.initiation_mode.as_str());
     let ButtonOptions { shape, theme, locale, intents, logo_alignment, id } = &plan.button;
     set_opt(&object, "shape", shape.as_deref());
     set_opt(&object, "theme", theme.as_deref());
