@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Function, JsString, Object, Reflect};
+use js_sys::{Array, Function, JsString, Object};
 use klarna_api::OutcomeKind;
 use wasm_bindgen::prelude::*;
 
@@ -47,6 +47,8 @@ extern "C" {
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
 }
 
@@ -162,9 +164,7 @@ fn bad_params(message: &str) -> ButtonError {
 /// The JSON body of the POST, from what the SDK passed to `initiate` and the `context` copy.
 pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsValue, ButtonError> {
     let body: JsValue = Object::new().into();
-    let read = |key: &str| {
-        Reflect::get(params, &JsValue::from_str(key)).map_err(|_| bad_params("initiate could not read its parameters"))
-    };
+    let read = |key: &str| reflect_get(params, key).map_err(|_| bad_params("initiate could not read its parameters"));
     if params.is_object() {
         for (from, to) in
             [("klarnaNetworkSessionToken", "klarna_network_session_token"), ("paymentOptionId", "payment_option_id")]
