@@ -102,9 +102,10 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
     if !Array::is_array(value) {
         return None;
     }
+    let array = value.unchecked_ref::<Array>();
     let mut list = Vec::new();
-    for item in value.unchecked_ref::<Array>().iter() {
-        list.push(item.as_string()?);
+    for at in 0..array.length() {
+        list.push(array.get(at).as_string()?);
     }
     Some(list)
 }
