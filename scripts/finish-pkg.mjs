@@ -350,7 +350,9 @@ for (const path of scripts(pkgDir)) {
       ecma: 2020,
       // unsafe_methods: `{ a: function () {} }` becomes `{ a() {} }`, which cannot be called with
       // `new`; no object literal of the package (the wasm imports, the snippets' scopes) is.
-      compress: { passes: 2, unsafe_methods: true },
+      // sequences: false (statements stay statements, not comma-joined) and hoist_funs (function
+      // declarations first) give gzip more alike text: -19 gzip bytes in all, measured.
+      compress: { passes: 2, unsafe_methods: true, sequences: false, hoist_funs: true },
       mangle: true,
       format: { comments: false },
       sourceMap: { filename: name, url: `${name}.map`, includeSources: true },
