@@ -7,9 +7,9 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-// The gzip total achieved when this gate was set (20,606 bytes: wasm 16,610 + glue 3,692 +
-// index.js 304, in `npm run size` on the build of 2026-11-29), plus 5%: 20,606 * 1.05 = 21,636.
-const BUDGET_GZIP_BYTES = 21_636;
+// The gzip total achieved when this gate was set (20,180 bytes: wasm 16,234 + glue 3,639 +
+// index.js 307, in `npm run size` on the build of 2026-11-29), plus 5%: 20,180 * 1.05 = 21,189.
+const BUDGET_GZIP_BYTES = 21_189;
 /** Files only some pages load: listed, not in the total. */
 const OPTIONAL = ["react.js"];
 const pkg = new URL("../pkg/", import.meta.url).pathname;
