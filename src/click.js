@@ -181,6 +181,11 @@ export function put(object, key, value) {
   }
 }
 
+/** Whether the string `text` is empty or only white space. */
+export function isBlank(text) {
+  return !text.trim();
+}
+
 /** Appends the pair `[name, value]` to `list`. */
 export function pushPair(list, name, value) {
   list.push([name, value]);

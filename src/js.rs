@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Function, JsString, Object};
+use js_sys::{Array, Function, Object};
 use klarna_api::OutcomeKind;
 use wasm_bindgen::prelude::*;
 
@@ -36,6 +36,9 @@ extern "C" {
     /// [`put`] of a string.
     #[wasm_bindgen(js_name = put)]
     fn put_text(object: &JsValue, key: &str, value: &str);
+    /// Whether the string `text` is empty or only white space.
+    #[wasm_bindgen(js_name = isBlank)]
+    fn is_blank(text: &JsValue) -> bool;
     /// Appends the pair `[name, value]` to `list`.
     #[wasm_bindgen(js_name = pushPair)]
     fn push_pair(list: &Array, name: &str, value: &str);
@@ -85,8 +88,10 @@ impl Json for JsValue {
 /// The reply's text as [`classify`](crate::classify::classify) reads it: `text` is
 /// `undefined` when the body was not UTF-8.
 pub fn read_body(text: &JsValue) -> Body<JsValue> {
-    let Some(text) = text.dyn_ref::<JsString>() else { return Body::NotText };
-    if text.trim().length() == 0 {
+    if !text.is_string() {
+        return Body::NotText;
+    }
+    if is_blank(text) {
         return Body::Blank;
     }
     json_parse(text).map_or(Body::NotJson, Body::Json)
