@@ -7,9 +7,9 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-// The gzip total achieved when this gate was set (20,606 bytes: wasm 16,610 + glue 3,692 +
-// index.js 304, in `npm run size` on the build of 2026-11-29), plus 5%: 20,606 * 1.05 = 21,636.
-const BUDGET_GZIP_BYTES = 21_636;
+// The gzip total achieved when this gate was set (20,160 bytes: wasm 16,208 + glue 3,645 +
+// index.js 307, in `npm run size` on the build of 2026-11-29), plus 5%: 20,160 * 1.05 = 21,168.
+const BUDGET_GZIP_BYTES = 21_168;
 /** Files only some pages load: listed, not in the total. */
 const OPTIONAL = ["react.js"];
 const pkg = new URL("../pkg/", import.meta.url).pathname;

@@ -258,6 +258,25 @@ fn is_header_name(name: &str) -> bool {
         })
 }
 
+/// Removes the first element of `list` that `matches`, keeping the order of the rest. Written
+/// with `split_first_mut` rather than `Vec::remove`, whose panic message and its number
+/// formatting would be shipped (-107 gzip bytes).
+fn remove_first<T>(list: &mut Vec<T>, matches: impl Fn(&T) -> bool) {
+    let mut found = false;
+    let mut rest = list.as_mut_slice();
+    // The match moves to the end, one swap with its neighbour at a time.
+    while let Some((item, after)) = rest.split_first_mut() {
+        found = found || matches(item);
+        if let (true, Some(next)) = (found, after.first_mut()) {
+            core::mem::swap(item, next);
+        }
+        rest = after;
+    }
+    if found {
+        list.pop();
+    }
+}
+
 impl Settings {
     /// Records the problem `setter` found with its argument, replacing an earlier one.
     pub fn reject(&mut self, setter: &'static str, problem: &str) {
@@ -268,17 +287,13 @@ impl Settings {
     /// Forgets the problem of an earlier call to `setter`: it was called again, correctly.
     pub fn accept(&mut self, setter: &'static str) {
         // At most one problem per setter: `reject` accepts first.
-        if let Some(at) = self.problems.iter().position(|(name, _)| *name == setter) {
-            self.problems.remove(at);
-        }
+        remove_first(&mut self.problems, |(name, _)| *name == setter);
     }
 
     /// Adds a request header (a later value for the same name replaces the earlier one).
     pub fn header(&mut self, name: String, value: String) {
         // At most one header per name: each is added here, after the earlier one is removed.
-        if let Some(at) = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-            self.headers.remove(at);
-        }
+        remove_first(&mut self.headers, |(n, _)| n.eq_ignore_ascii_case(&name));
         self.headers.push((name, value));
     }
 
@@ -617,6 +632,29 @@ mod tests {
         assert_eq!(error_of(&settings), "successUrl must be a string");
         settings.accept("successUrl");
         assert!(settings.clone().validate(&TestPage).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_call_moves_to_the_end_and_the_rest_keep_their_order() {
+        let mut settings = minimal();
+        settings.header("A".into(), "1".into());
+        settings.header("B".into(), "2".into());
+        settings.header("C".into(), "3".into());
+        settings.header("D".into(), "4".into());
+        settings.header("b".into(), "5".into());
+        let plan = settings.clone().validate(&TestPage).unwrap();
+        let names: Vec<_> = plan.headers.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        assert_eq!(names, [("A", "1"), ("C", "3"), ("D", "4"), ("b", "5")]);
+
+        let mut settings = minimal();
+        settings.reject("timeoutMs", "timeoutMs must be a number");
+        settings.reject("successUrl", "successUrl must be a string");
+        settings.reject("locale", "locale is bad");
+        settings.reject("successUrl", "successUrl is bad again");
+        settings.accept("timeoutMs");
+        assert_eq!(error_of(&settings), "locale is bad");
+        settings.accept("locale");
+        assert_eq!(error_of(&settings), "successUrl is bad again");
     }
 
     #[test]

@@ -171,6 +171,26 @@ export function own(object, key) {
     : undefined;
 }
 
+/** `Reflect.set(object, key, value)` on a fresh plain object, ignoring what a page's setter on
+ * `Object.prototype` throws. */
+export function put(object, key, value) {
+  try {
+    Reflect.set(object, key, value);
+  } catch {
+    // A page's setter threw: ignored.
+  }
+}
+
+/** Whether the string `text` is empty or only white space. */
+export function isBlank(text) {
+  return !text.trim();
+}
+
+/** Appends the pair `[name, value]` to `list`. */
+export function pushPair(list, name, value) {
+  list.push([name, value]);
+}
+
 /** Whether `value` is an AbortSignal, of any realm. */
 export function isSignal(value) {
   return typeof value?.aborted == "boolean" && typeof value.addEventListener == "function";

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Function, JsString, Object, Reflect};
+use js_sys::{Array, Function, Object};
 use klarna_api::OutcomeKind;
 use wasm_bindgen::prelude::*;
 
@@ -31,6 +31,17 @@ extern "C" {
     /// reads it (against `base`), or `undefined` when it is not a URL.
     #[wasm_bindgen(js_name = urlParts)]
     fn url_parts(input: &str, base: Option<&str>) -> Option<Array>;
+    /// `Reflect.set(object, key, value)`, ignoring what a page's setter throws.
+    fn put(object: &JsValue, key: &str, value: &JsValue);
+    /// [`put`] of a string.
+    #[wasm_bindgen(js_name = put)]
+    fn put_text(object: &JsValue, key: &str, value: &str);
+    /// Whether the string `text` is empty or only white space.
+    #[wasm_bindgen(js_name = isBlank)]
+    fn is_blank(text: &JsValue) -> bool;
+    /// Appends the pair `[name, value]` to `list`.
+    #[wasm_bindgen(js_name = pushPair)]
+    fn push_pair(list: &Array, name: &str, value: &str);
 }
 
 #[wasm_bindgen]
@@ -39,17 +50,19 @@ extern "C" {
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
 }
 
-/// Sets `object[key] = value`; setting a property of a fresh plain object cannot fail.
+/// Sets `object[key] = value` on a fresh plain object.
 pub fn set(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+    put(object, key, value);
 }
 
 fn set_opt(object: &JsValue, key: &str, value: Option<&str>) {
     if let Some(value) = value {
-        set(object, key, &JsValue::from_str(value));
+        put_text(object, key, value);
     }
 }
 
@@ -75,8 +88,10 @@ impl Json for JsValue {
 /// The reply's text as [`classify`](crate::classify::classify) reads it: `text` is
 /// `undefined` when the body was not UTF-8.
 pub fn read_body(text: &JsValue) -> Body<JsValue> {
-    let Some(text) = text.dyn_ref::<JsString>() else { return Body::NotText };
-    if text.trim().length() == 0 {
+    if !text.is_string() {
+        return Body::NotText;
+    }
+    if is_blank(text) {
         return Body::Blank;
     }
     json_parse(text).map_or(Body::NotJson, Body::Json)
@@ -92,9 +107,10 @@ pub fn string_list(value: &JsValue) -> Option<Vec<String>> {
     if !Array::is_array(value) {
         return None;
     }
+    let array = value.unchecked_ref::<Array>();
     let mut list = Vec::new();
-    for item in value.unchecked_ref::<Array>().iter() {
-        list.push(item.as_string()?);
+    for at in 0..array.length() {
+        list.push(array.get(at).as_string()?);
     }
     Some(list)
 }
@@ -154,9 +170,7 @@ fn bad_params(message: &str) -> ButtonError {
 /// The JSON body of the POST, from what the SDK passed to `initiate` and the `context` copy.
 pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsValue, ButtonError> {
     let body: JsValue = Object::new().into();
-    let read = |key: &str| {
-        Reflect::get(params, &JsValue::from_str(key)).map_err(|_| bad_params("initiate could not read its parameters"))
-    };
+    let read = |key: &str| reflect_get(params, key).map_err(|_| bad_params("initiate could not read its parameters"));
     if params.is_object() {
         for (from, to) in
             [("klarnaNetworkSessionToken", "klarna_network_session_token"), ("paymentOptionId", "payment_option_id")]
@@ -187,7 +201,7 @@ pub fn request_body(params: &JsValue, context: Option<&JsValue>) -> Result<JsVal
 pub fn header_pairs(headers: &[(String, String)]) -> JsValue {
     let pairs = Array::new();
     for (name, value) in headers {
-        pairs.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
+        push_pair(&pairs, name, value);
     }
     pairs.into()
 }
@@ -201,7 +215,7 @@ pub fn handoff_object(handoff: &Handoff) -> Option<JsValue> {
         Handoff::Declined => return None,
     };
     let object = Object::new().into();
-    set(&object, key, &JsValue::from_str(value));
+    put_text(&object, key, value);
     Some(object)
 }
 
@@ -214,7 +228,7 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
         None => JsValue::NULL,
     };
     let object = Object::new().into();
-    set(&object, "kind", &JsValue::from_str(outcome.kind.as_str()));
+    put_text(&object, "kind", outcome.kind.as_str());
     set(&object, "payment", &name(reply.payment_result()));
     set(&object, "token", &name(reply.token_result()));
     let notice = outcome.notice.map_or(JsValue::NULL, |notice| JsValue::from_str(notice.as_str()));
@@ -231,7 +245,7 @@ pub fn outcome_object(classified: &Classified) -> JsValue {
 /// `initiationMode` and the button options that were set, nothing else.
 pub fn sdk_config(plan: &Plan) -> JsValue {
     let object = Object::new().into();
-    set(&object, "initiationMode", &JsValue::from_str(plan.initiation_mode.as_str()));
+    put_text(&object, "initiationMode", plan.initiation_mode.as_str());
     let ButtonOptions { shape, theme, locale, intents, logo_alignment, id } = &plan.button;
     set_opt(&object, "shape", shape.as_deref());
     set_opt(&object, "theme", theme.as_deref());
