@@ -7,9 +7,10 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-// The gzip total achieved when this gate was set (20,160 bytes: wasm 16,208 + glue 3,645 +
-// index.js 307, in `npm run size` on the build of 2026-11-29), plus 5%: 20,160 * 1.05 = 21,168.
-const BUDGET_GZIP_BYTES = 21_168;
+// The gzip total achieved when this gate was set (19,833 bytes: wasm 15,881 + glue 3,645 +
+// index.js 307, in `npm run size` on the build of 2026-11-29, without js-sys), plus 5%:
+// 19,833 * 1.05 = 20,824.65, rounded down to 20,824.
+const BUDGET_GZIP_BYTES = 20_824;
 /** Files only some pages load: listed, not in the total. */
 const OPTIONAL = ["react.js"];
 const pkg = new URL("../pkg/", import.meta.url).pathname;

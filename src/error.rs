@@ -121,7 +121,7 @@ impl ButtonError {
 #[wasm_bindgen(module = "/js/error.js")]
 extern "C" {
     /// `class KlarnaButtonError extends Error`, exported by the package.
-    #[wasm_bindgen(extends = js_sys::Error, reexport)]
+    #[wasm_bindgen(reexport)]
     pub type KlarnaButtonError;
 
     #[wasm_bindgen(constructor)]

@@ -6,14 +6,13 @@
 
 use alloc::string::String;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::builder::Plan;
 use crate::classify::{classify, Classified};
 use crate::error::{message, push_decimal, ButtonError, ErrorCode};
 use crate::handoff::hand_off;
-use crate::js;
+use crate::js::{self, Function};
 
 #[wasm_bindgen(module = "/src/click.js")]
 extern "C" {

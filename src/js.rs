@@ -3,7 +3,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Function, Object};
 use klarna_api::OutcomeKind;
 use wasm_bindgen::prelude::*;
 
@@ -46,6 +45,35 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
+    /// A JavaScript array.
+    #[wasm_bindgen(typescript_type = "Array<any>")]
+    pub type Array;
+    /// `new Array()`.
+    #[wasm_bindgen(constructor)]
+    fn new() -> Array;
+    /// `Array.isArray(value)`.
+    #[wasm_bindgen(static_method_of = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> bool;
+    /// `array.length`.
+    #[wasm_bindgen(method, getter)]
+    pub fn length(this: &Array) -> u32;
+    /// `array[index]`.
+    #[wasm_bindgen(method, indexing_getter)]
+    pub fn get(this: &Array, index: u32) -> JsValue;
+    /// `array.push(value)`.
+    #[wasm_bindgen(method)]
+    fn push(this: &Array, value: &JsValue) -> u32;
+
+    /// A JavaScript function (of any realm: checked with `typeof`).
+    #[wasm_bindgen(is_type_of = JsValue::is_function, typescript_type = "Function")]
+    pub type Function;
+
+    /// A plain JavaScript object.
+    type Object;
+    /// `new Object()`.
+    #[wasm_bindgen(constructor)]
+    fn new() -> Object;
+
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]

@@ -21,7 +21,6 @@ extern crate alloc;
 
 use alloc::string::String;
 
-use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 pub mod builder;
@@ -37,6 +36,7 @@ mod properties;
 
 use builder::Settings;
 use error::{ButtonError, ErrorCode};
+use js::{Array, Function};
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
