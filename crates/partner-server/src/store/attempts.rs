@@ -209,21 +209,24 @@ fn status_code(value: i64) -> u16 {
 /// Everything a click's decision needs, read once the order is locked. (Not in the locking
 /// statement itself: PostgreSQL would evaluate its subqueries on the snapshot from before the
 /// lock was granted, and miss what the previous holder wrote.)
-const CLICK_FACTS: &str = "SELECT
+const CLICK_FACTS: &str = concat!(
+    "SELECT
       (SELECT COUNT(*) FROM transactions t WHERE t.session_id = $1) AS transactions,
       (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.state = 'COMPLETED' AND r.gone = 0
           AND r.pending_payment = 1 AND (r.finalization IS NULL OR r.finalization = 'RUNNING')) AS finalization_due,
       (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1) AS attempts_made,
       (SELECT COUNT(*) FROM attempts a WHERE a.session_id = $1 AND a.status IN ('SENDING', 'UNKNOWN')) AS open_attempts,
-      (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.gone = 0
-          AND r.state IN ('SUBMITTED', 'IN_PROGRESS')) AS open_journeys,
+      (SELECT COUNT(*) FROM payment_requests r WHERE ",
+    open_journey!(),
+    ") AS open_journeys,
       (SELECT c.fingerprint FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_fingerprint,
       (SELECT c.refusal_status FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_status,
       (SELECT c.refusal_json FROM clicks c WHERE c.session_id = $1 AND c.browser_key = $2) AS click_refusal_json,
       (SELECT a.status FROM clicks c JOIN attempts a ON a.id = c.attempt_id
           WHERE c.session_id = $1 AND c.browser_key = $2) AS click_attempt_status,
       (SELECT a.reply_json FROM clicks c JOIN attempts a ON a.id = c.attempt_id
-          WHERE c.session_id = $1 AND c.browser_key = $2) AS click_reply";
+          WHERE c.session_id = $1 AND c.browser_key = $2) AS click_reply"
+);
 
 /// The answer an earlier click with the same key got, when it has a final one.
 fn earlier_answer(row: &AnyRow, click: &Click) -> Result<Option<Begin>, StoreError> {

@@ -18,6 +18,15 @@ use futures_util::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
+/// What makes a payment request (`r`) of order `$1` a journey still open at Klarna, as SQL
+/// text for `concat!`: the click's first read, its locked decision and the cancel before a new
+/// attempt must agree on it.
+macro_rules! open_journey {
+    () => {
+        "r.session_id = $1 AND r.gone = 0 AND r.state IN ('SUBMITTED', 'IN_PROGRESS')"
+    };
+}
+
 pub mod attempts;
 pub mod events;
 pub mod instances;

@@ -112,12 +112,10 @@ impl Store {
 
     /// The order's payment requests that are still open at Klarna (SUBMITTED or IN_PROGRESS).
     pub async fn open_requests(&self, session_id: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM payment_requests WHERE session_id = $1 AND gone = 0 AND state IN ('SUBMITTED', 'IN_PROGRESS')",
-        )
-        .bind(session_id)
-        .fetch_all(self.reader())
-        .await?;
+        let rows = sqlx::query(concat!("SELECT r.id FROM payment_requests r WHERE ", open_journey!()))
+            .bind(session_id)
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
     }
 

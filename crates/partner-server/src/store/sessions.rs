@@ -192,9 +192,12 @@ impl Store {
     /// SUBMITTED or IN_PROGRESS): what a click reads first.
     pub async fn session_for_click(&self, id: &str) -> Result<Option<(SessionRow, bool)>, StoreError> {
         let sql = format!(
-            "SELECT {SESSION_COLUMNS}, (SELECT COUNT(*) FROM payment_requests r WHERE r.session_id = $1 AND r.gone = 0
-                AND r.state IN ('SUBMITTED', 'IN_PROGRESS')) AS open_journeys
-             FROM checkout_sessions WHERE id = $1"
+            concat!(
+                "SELECT {}, (SELECT COUNT(*) FROM payment_requests r WHERE ",
+                open_journey!(),
+                ") AS open_journeys FROM checkout_sessions WHERE id = $1"
+            ),
+            SESSION_COLUMNS
         );
         let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(self.reader()).await? else { return Ok(None) };
         let open: i64 = row.try_get("open_journeys")?;

@@ -40,14 +40,13 @@ impl Writer {
     pub async fn start(options: AnyConnectOptions) -> Result<Self, StoreError> {
         let connection = connect(&options).await?;
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| StoreError::Unusable(format!("cannot start the database writer: {error}")))?;
+        let unusable =
+            |error: std::io::Error| StoreError::Unusable(format!("cannot start the database writer: {error}"));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(unusable)?;
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || runtime.block_on(commit_forever(connection, queue, options)))
-            .map_err(|error| StoreError::Unusable(format!("cannot start the database writer: {error}")))?;
+            .map_err(unusable)?;
         Ok(Self { jobs })
     }
 
